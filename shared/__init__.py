@@ -1,0 +1,1 @@
+"""The domain shared by the portal, the back office, the API and the scheduler."""

@@ -1,0 +1,185 @@
+"""The `etjanst` command: serve, demo, db, scheduler, jobs."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+import click
+
+import config as config_module
+
+
+def _core_app():
+    from shared.app import create_core_app
+
+    return create_core_app("etjanst")
+
+
+def _backoffice_app(**overrides):
+    from backoffice import create_app
+
+    return create_app(overrides=overrides or None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Etjänst: e-services for municipalities. Settings come from ETJANST_* variables."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema and sync roles and permissions."""
+    from flask_migrate import upgrade
+
+    app = _core_app()
+    with app.app_context():
+        upgrade(directory=str(config_module.BASE_DIR / "migrations"), revision=revision)
+    # Permissions are synced here, once per deploy, not by every web worker.
+    bo = _backoffice_app(FAB_UPDATE_PERMS=True)
+    with bo.app_context():
+        from backoffice.security import sync_roles
+
+        sync_roles(bo.appbuilder)
+    click.echo(f"Database at {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])} is up to date.")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the current migration revision."""
+    from flask_migrate import current
+
+    app = _core_app()
+    with app.app_context():
+        current(directory=str(config_module.BASE_DIR / "migrations"))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@cli.command()
+@click.option("--cases", default=300, show_default=True, help="How many demo cases to create (first run only).")
+def demo(cases: int) -> None:
+    """Seed demo data (idempotent) and print the development logins."""
+    from shared.demo import DEMO_PASSWORD, seed_demo
+
+    bo = _backoffice_app()
+    with bo.app_context():
+        summary = seed_demo(bo.appbuilder, cases=cases)
+    click.echo(summary)
+    click.echo("")
+    click.echo(f"Back office logins (password for all: {DEMO_PASSWORD}):")
+    click.echo("  admin    Admin")
+    click.echo("  byggare  Builder (e-tjänsteutvecklare)")
+    click.echo("  anna     Handler, member of Skolskjutsgruppen")
+    click.echo("  bertil   Handler with begränsad behörighet on Kulturskolan")
+    click.echo("Portal: 'Testinloggning – endast utveckling' lets you pick a demo citizen.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in a background thread.")
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the portal at / and the back office at /admin/ (and the scheduler in a thread)."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.serving import run_simple
+
+    from portal import create_app as create_portal
+
+    portal_app = create_portal()
+    backoffice_app = _backoffice_app()
+    application = DispatcherMiddleware(portal_app, {"/admin": backoffice_app})
+
+    scheduler = None
+    if portal_app.config.get("SCHEDULER_IN_PROCESS") and not no_scheduler:
+        from scheduler.runner import build_scheduler
+
+        scheduler = build_scheduler(backoffice_app, background=True)
+        scheduler.start()
+        click.echo(f"Scheduler running in-process with {len(scheduler.get_jobs())} job(s).")
+    click.echo(f"Portal:      http://{host}:{port}/")
+    click.echo(f"Back office: http://{host}:{port}/admin/")
+    try:
+        run_simple(host, port, application, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@cli.command("scheduler")
+def scheduler_cmd() -> None:
+    """Run the scheduler alone (production: one or more of these processes)."""
+    from scheduler.runner import build_scheduler
+
+    app = _core_app()
+    scheduler = build_scheduler(app, background=True)
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        click.echo(f"Signal {signum}: stopping the scheduler.")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    scheduler.start()
+    click.echo(f"Scheduler started with {len(scheduler.get_jobs())} job(s): "
+               f"{', '.join(j.id for j in scheduler.get_jobs()) or 'none registered yet'}.")
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    click.echo("Scheduler stopped.")
+
+
+@cli.group()
+def jobs() -> None:
+    """Scheduled jobs."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """List the registered jobs."""
+    from scheduler.jobs import JOBS
+
+    if not JOBS:
+        click.echo("No jobs registered.")
+    for spec in JOBS.values():
+        click.echo(f"{spec.name:20} {spec.trigger} {spec.trigger_args}  {spec.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one job now."""
+    from scheduler.runner import run_job
+
+    app = _core_app()
+    try:
+        result = run_job(app, name)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    click.echo(f"{name}: {result}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="etjanst")
+    except config_module.ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

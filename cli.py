@@ -77,7 +77,7 @@ def demo(cases: int) -> None:
 
     bo = _backoffice_app()
     with bo.app_context():
-        summary = seed_demo(bo.appbuilder, cases=cases)
+        summary = seed_demo(cases=cases)
     click.echo(summary)
     click.echo("")
     click.echo(f"Back office logins (password for all: {DEMO_PASSWORD}):")

@@ -45,7 +45,7 @@ def db_upgrade(revision: str) -> None:
     with app.app_context():
         upgrade(directory=str(config_module.BASE_DIR / "migrations"), revision=revision)
     # Permissions are synced here, once per deploy, not by every web worker.
-    bo = _backoffice_app(FAB_UPDATE_PERMS=True)
+    bo = _backoffice_app(FAB_UPDATE_PERMS=False)
     with bo.app_context():
         from backoffice.security import sync_roles
 

@@ -114,6 +114,7 @@ def settings_from_env() -> dict:
         "SCHEDULER_IN_PROCESS": _env_bool("SCHEDULER_IN_PROCESS", True),
         "FAB_UPDATE_PERMS": _env_bool("UPDATE_PERMS", True),
         "MUNICIPALITY_NAME": _env("MUNICIPALITY_NAME", "Exempelby kommun"),
+        "MUNICIPALITY_URL": _env("MUNICIPALITY_URL"),
     }
 
 

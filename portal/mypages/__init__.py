@@ -1,0 +1,1 @@
+"""Mina sidor: the citizen's drafts and cases (F-POR-4)."""

@@ -1,0 +1,48 @@
+"""Portal fixtures: the portal app on the migrated test database, CSRF on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import config
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture(scope="session")
+def portal_overrides(app_overrides: dict) -> dict:
+    return {
+        **app_overrides,
+        "WTF_CSRF_ENABLED": True,
+        "PORTAL_TEST_LOGIN": True,
+        "MUNICIPALITY_NAME": "Exempelby kommun",
+    }
+
+
+@pytest.fixture(scope="session")
+def portal_app(app, portal_overrides: dict):
+    """One portal app per session; ``app`` (the core fixture) has migrated the schema."""
+    from portal import create_app
+
+    return create_app(config.get_config("test"), overrides=portal_overrides)
+
+
+@pytest.fixture
+def portal(portal_app, ctx):
+    """The portal app; the test body runs in the core app's context (``ctx``), so each
+    test-client request gets an app context of its own, as in production. The rows are
+    removed after the test."""
+    return portal_app
+
+
+@pytest.fixture
+def client(portal):
+    return portal.test_client()

@@ -67,18 +67,30 @@ def app(app_overrides: dict):
 
 
 def empty_all_tables() -> None:
-    """Remove every row (faster than rebuilding the schema between tests)."""
+    """Remove every row (faster than rebuilding the schema between tests).
+
+    PostgreSQL truncates only the tables that have rows (a TRUNCATE of all ~50 tables
+    costs about a second). SQLite switches foreign keys off and on outside a transaction,
+    where the pragma takes effect, so ON DELETE CASCADE keeps working in the next test.
+    """
     db.session.remove()
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+            probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
+            filled = [row[0] for row in conn.execute(sa.text(probe))]
+            if filled:
+                names = ", ".join(f'"{name}"' for name in filled)
+                conn.execute(sa.text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+            conn.commit()
         else:
-            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
             for table in tables:
                 conn.execute(table.delete())
-            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""A safe renderer for notification texts written by builders.
+
+Only ``{name}`` with a known name is replaced, by plain text, in one pass (a value that
+itself looks like a placeholder stays as it is). Anything else — ``{okänd}``,
+``{__class__}``, ``{0.__init__}``, a lone brace — is left visible exactly as written:
+never an exception, never attribute access, never code. ``str.format`` is not used on
+purpose, since it would evaluate ``{0.__class__}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# The placeholders a builder may use, with what they stand for (shown in the builder).
+PLACEHOLDERS: dict[str, str] = {
+    "arendenummer": "Ärendenummer",
+    "etjanst": "E-tjänstens namn",
+    "status": "Ärendets status (för den sökande: statusens text för invånare)",
+    "lank": "Länk till ärendet (Mina sidor för den sökande, handläggningsvyn för handläggare)",
+    "handlaggare": "Handläggaren som gjorde ändringen, annars ärendets handläggare",
+    "namn": "Mottagarens namn",
+    "meddelande": "Text som hör till händelsen (t.ex. frånvaromeddelandet eller utskickets text)",
+    "fil": "Filens namn (komplettering, nedladdning)",
+    "kommun": "Kommunens namn",
+}
+
+_KNOWN = re.compile(r"\{(" + "|".join(sorted(PLACEHOLDERS, key=len, reverse=True)) + r")\}")
+_ANY = re.compile(r"\{([^{}\n]*)\}")
+
+
+def render(text: str | None, values: Mapping[str, object]) -> str:
+    """The text with every known placeholder replaced by its value; unknown ones left as written."""
+    if not text:
+        return ""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        return "" if value is None else str(value)
+
+    return _KNOWN.sub(replace, text)
+
+
+def check_template(text: str | None) -> list[str]:
+    """The placeholders in a text that are not known (e.g. ["{arendenr}"]), each once, in order."""
+    unknown: list[str] = []
+    for match in _ANY.finditer(text or ""):
+        if match.group(1) not in PLACEHOLDERS and match.group(0) not in unknown:
+            unknown.append(match.group(0))
+    return unknown
+
+
+def drop_lines_with(text: str, name: str) -> str:
+    """The text without the lines that use placeholder {name} (a link an anonymous applicant cannot use)."""
+    token = "{" + name + "}"
+    lines = [line for line in text.split("\n") if token not in line]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")

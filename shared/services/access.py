@@ -1,0 +1,260 @@
+"""Who may see and do what with a case: the one place for access rules.
+
+Back office (handlers, admins):
+- An admin sees every submitted case.
+- A handler is linked to an e-service directly or through a handler group; a link counts
+  only while its valid_from/valid_to cover today. An unrestricted link shows every case of
+  the e-service; where all of one's links are restricted (begränsad behörighet), only the
+  cases assigned to oneself or to one of one's groups.
+- A role alone (Builder, Handler) gives no case. Drafts are never shown in the back office.
+- Someone who may not see a case is told it does not exist (NotFound), so a URL typed by
+  hand reveals nothing; someone who sees it but may not do the action gets NotAllowed.
+
+Portal (citizens): a citizen sees only their own cases and drafts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, false, or_, select, true
+
+from shared import clock, roles
+from shared.db import db
+from shared.errors import DomainError, NotAllowed, NotFound
+from shared.models import Case, CaseHandler, Citizen, DeletePolicy, GroupMember, HandlerLink, StaffUser
+
+Action = Literal[
+    "view",
+    "take",
+    "take_over",
+    "assign",
+    "remove_self",
+    "change_status",
+    "message",
+    "note",
+    "add_document",
+    "download_document",
+    "flag",
+    "colour",
+    "edit_answers",
+    "external_number",
+    "delete",
+]
+ACTIONS: frozenset[str] = frozenset(Action.__args__)  # type: ignore[attr-defined]
+
+CitizenAction = Literal["view", "edit_draft", "message", "add_supplement", "download_document"]
+CITIZEN_ACTIONS: frozenset[str] = frozenset(CitizenAction.__args__)  # type: ignore[attr-defined]
+
+# How a back-office user stands to a case they may see.
+ADMIN, HANDLER, RESTRICTED = "admin", "handler", "restricted"
+
+
+def case_not_found() -> NotFound:
+    """The one answer for a case that does not exist or may not be seen (reveals nothing)."""
+    return NotFound(_("The case was not found."))
+
+
+def is_admin(user: StaffUser | None) -> bool:
+    """Whether the user is an active system administrator."""
+    return user is not None and bool(user.active) and user.has_role(roles.ADMIN)
+
+
+def link_valid_today() -> tuple:
+    """SQL conditions: the HandlerLink counts today (valid_from/valid_to cover clock.today())."""
+    today = clock.today()
+    return (
+        or_(HandlerLink.valid_from.is_(None), HandlerLink.valid_from <= today),
+        or_(HandlerLink.valid_to.is_(None), HandlerLink.valid_to >= today),
+    )
+
+
+def _group_ids_of(user: StaffUser):
+    return select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+
+
+def _link_rows(user: StaffUser, eservice_id: int | None = None) -> list[tuple[int, bool]]:
+    """(eservice_id, restricted) of every link that counts today, direct or via a group."""
+    if user is None or not user.active:
+        return []
+    query = select(HandlerLink.eservice_id, HandlerLink.restricted).where(
+        or_(HandlerLink.user_id == user.id, HandlerLink.group_id.in_(_group_ids_of(user))), *link_valid_today()
+    )
+    if eservice_id is not None:
+        query = query.where(HandlerLink.eservice_id == eservice_id)
+    return [(row[0], bool(row[1])) for row in db.session.execute(query)]
+
+
+def linked_eservice_ids(user: StaffUser, *, restricted: bool | None = None) -> set[int]:
+    """The e-services the user is handler for today (restricted=False: with full sight; True: restricted only)."""
+    rows = _link_rows(user)
+    every = {eservice_id for eservice_id, _restricted in rows}
+    unrestricted = {eservice_id for eservice_id, is_restricted in rows if not is_restricted}
+    if restricted is None:
+        return every
+    return every - unrestricted if restricted else unrestricted
+
+
+def _assigned_to(user: StaffUser):
+    """Case ids assigned to the user directly or to one of their groups."""
+    return select(CaseHandler.case_id).where(
+        or_(CaseHandler.user_id == user.id, CaseHandler.group_id.in_(_group_ids_of(user)))
+    )
+
+
+def visible_cases(user: StaffUser) -> Select[tuple[Case]]:
+    """The submitted cases this back-office user may see: the query every list, count, export and API uses."""
+    query = select(Case).where(Case.number.is_not(None))
+    if user is None or not user.active:
+        return query.where(false())
+    if is_admin(user):
+        return query
+    rows = _link_rows(user)
+    full = {eservice_id for eservice_id, is_restricted in rows if not is_restricted}
+    restricted_only = {eservice_id for eservice_id, _r in rows} - full
+    conditions = []
+    if full:
+        conditions.append(Case.eservice_id.in_(sorted(full)))
+    if restricted_only:
+        conditions.append(Case.eservice_id.in_(sorted(restricted_only)) & Case.id.in_(_assigned_to(user)))
+    return query.where(or_(*conditions) if conditions else false())
+
+
+def citizen_cases(citizen: Citizen, *, drafts: bool | None = False) -> Select[tuple[Case]]:
+    """The citizen's own cases for Mina sidor (drafts=True: only drafts; None: both), newest first."""
+    query = select(Case).where(Case.citizen_id == citizen.id)
+    if drafts is True:
+        query = query.where(Case.number.is_(None))
+    elif drafts is False:
+        query = query.where(Case.number.is_not(None))
+    return query.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def relation(user: StaffUser | None, case: Case | None) -> str | None:
+    """How the user stands to the case: "admin", "handler", "restricted" (sees it as assigned) or None."""
+    if user is None or case is None or case.number is None or not user.active:
+        return None
+    if is_admin(user):
+        return ADMIN
+    rows = _link_rows(user, case.eservice_id)
+    if not rows:
+        return None
+    if any(not is_restricted for _e, is_restricted in rows):
+        return HANDLER
+    return RESTRICTED if is_assigned(user, case, via_group=True) else None
+
+
+def is_assigned(user: StaffUser, case: Case, *, via_group: bool = False) -> bool:
+    """Whether the user is a handler of the case in person (or, with via_group, through a group)."""
+    if any(h.user_id == user.id for h in case.handlers):
+        return True
+    if not via_group:
+        return False
+    group_ids = {h.group_id for h in case.handlers if h.group_id is not None}
+    if not group_ids:
+        return False
+    found = db.session.scalar(
+        select(true()).where(GroupMember.user_id == user.id, GroupMember.group_id.in_(group_ids)).limit(1)
+    )
+    return bool(found)
+
+
+def _denial(user: StaffUser | None, action: str, case: Case | None) -> DomainError | None:
+    """The error the action would meet, or None when it is allowed."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown case action: {action!r}")
+    rel = relation(user, case)
+    if rel is None:
+        return case_not_found()
+    assert case is not None and user is not None
+    eservice = case.eservice
+    if action == "message":
+        if not eservice.messages_enabled:
+            return NotAllowed(_("Messages are not switched on for this e-service."))
+        if case.citizen_id is None:
+            return NotAllowed(_("The applicant did not log in with e-ID, so no messages can be sent in this case."))
+        if not is_assigned(user, case):
+            return NotAllowed(
+                _("Only a handler assigned to the case in person may write to the applicant. Take the case first.")
+            )
+    elif action == "remove_self":
+        if not is_assigned(user, case):
+            return NotAllowed(_("You are not a handler of this case."))
+    elif action == "add_document":
+        if not eservice.documents_enabled:
+            return NotAllowed(_("Documents are not switched on for this e-service."))
+    elif action == "colour":
+        if not eservice.colour_marking:
+            return NotAllowed(_("Colour marking is not switched on for this e-service."))
+    elif action == "edit_answers":
+        if not eservice.edit_submitted_enabled:
+            return NotAllowed(_("Submitted answers cannot be changed in this e-service."))
+    elif action == "delete":
+        policy = case.status.deletable_by
+        allowed = (policy == DeletePolicy.ALL_HANDLERS) or (policy == DeletePolicy.HANDLERS and rel != RESTRICTED)
+        if not allowed:
+            if policy == DeletePolicy.NOBODY:
+                return NotAllowed(_("Cases in status %(status)s cannot be deleted.", status=case.status.name))
+            return NotAllowed(
+                _("Only handlers with full access may delete cases in status %(status)s.", status=case.status.name)
+            )
+    return None
+
+
+def can(user: StaffUser | None, action: Action, case: Case | None) -> bool:
+    """Whether the back-office user may do the action on the case."""
+    return _denial(user, action, case) is None
+
+
+def require(user: StaffUser | None, action: Action, case: Case | None) -> None:
+    """Raise NotFound (may not see the case) or NotAllowed (may not do this) unless the action is allowed."""
+    error = _denial(user, action, case)
+    if error is not None:
+        raise error
+
+
+def _citizen_denial(citizen: Citizen | None, action: str, case: Case | None) -> DomainError | None:
+    if action not in CITIZEN_ACTIONS:
+        raise ValueError(f"unknown citizen action: {action!r}")
+    if citizen is None or case is None or case.citizen_id is None or case.citizen_id != citizen.id:
+        return case_not_found()
+    if action in ("view", "download_document"):
+        return None
+    if action == "edit_draft":
+        return None if case.is_draft else NotAllowed(_("The application has already been submitted."))
+    if case.is_draft:
+        return NotAllowed(_("Submit the application first."))
+    status, eservice = case.status, case.eservice
+    if action == "message":
+        if not eservice.messages_enabled or not status.applicant_may_message:
+            return NotAllowed(_("You cannot write messages in this case any more."))
+        if status.applicant_message_days is not None:
+            if clock.now() > case.status_changed_at + dt.timedelta(days=status.applicant_message_days):
+                return NotAllowed(_("You cannot write messages in this case any more."))
+        return None
+    if action == "add_supplement":
+        if not eservice.documents_enabled or not status.applicant_may_supplement:
+            return NotAllowed(_("You cannot add documents to the case in its current status."))
+        return None
+    return None
+
+
+def can_citizen(citizen: Citizen | None, action: CitizenAction, case: Case | None) -> bool:
+    """Whether the citizen may do the action on the case (their own only)."""
+    return _citizen_denial(citizen, action, case) is None
+
+
+def require_citizen(citizen: Citizen | None, action: CitizenAction, case: Case | None) -> None:
+    """Raise NotFound (not their case) or NotAllowed (not now) unless the citizen may do the action."""
+    error = _citizen_denial(citizen, action, case)
+    if error is not None:
+        raise error
+
+
+def anonymous_draft_denial(case: Case | None) -> DomainError | None:
+    """For an applicant who is not logged in: only an anonymous draft is theirs to continue."""
+    if case is None or case.citizen_id is not None or not case.is_draft:
+        return case_not_found()
+    return None

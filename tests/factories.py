@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import select, text
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from shared import clock, roles

@@ -11,11 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared import clock
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(enum.StrEnum):
     """An enum stored as its string value (VARCHAR), readable in SQL and portable."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def created_at_column() -> Mapped[dt.datetime]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from personnummer import personnummer as pnr_lib
 import sqlalchemy as sa
+from personnummer import personnummer as pnr_lib
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from shared.db import Model

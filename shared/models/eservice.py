@@ -13,7 +13,7 @@ from shared.models.base import StrEnum, created_at_column, enum_column
 
 if TYPE_CHECKING:
     from shared.models.group import HandlerGroup
-    from shared.models.status import Status, StatusGroup
+    from shared.models.status import StatusGroup
     from shared.models.user import StaffUser
 
 

@@ -33,6 +33,7 @@ for locale in sv en; do
     fi
 done
 
-"$PYTHON" translations/catalog.py merge-sv shared/*/SV_MESSAGES.md
+mapfile -t handovers < <(find backoffice portal shared scheduler -name "SV_MESSAGES*.md" | sort)
+"$PYTHON" translations/catalog.py merge-sv "${handovers[@]}"
 "$PYBABEL" compile -d translations --statistics
 "$PYTHON" translations/catalog.py missing || echo "Translate the ids above in translations/sv/LC_MESSAGES/messages.po." >&2

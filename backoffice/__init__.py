@@ -18,6 +18,7 @@ from flask_wtf import CSRFProtect
 
 from shared.app import create_core_app
 from shared.db import db
+from shared.forms import html as forms_html
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
     # FAB refuses GET deletes and actions only when CSRFProtect is registered, and
     # exempts its APIs when added; so it comes before AppBuilder.
     CSRFProtect(app)
+    # The form macros (forms/fields.html) and their script, shared with the portal.
+    app.register_blueprint(forms_html.blueprint)
 
     with app.app_context():
         # update_perms=False: registering views writes nothing; sync_roles does, once.

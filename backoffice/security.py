@@ -47,6 +47,14 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("StaffUserView", "can_userinfo|userinfoedit|resetmypassword"),
         ("StaffUserInfoEditView|ResetMyPasswordView", "can_this_form_(get|post)"),
         # The case screens (handläggningsvyn, ärendevyn) join here.
+        # Lägg till ärende: which e-services and cases is decided per user by the services.
+        ("ManualAddView", "can_list|can_add"),
+        ("Cases|Add case", "menu_access"),
+        # Ärenden (the overview): which cases is decided per user by shared.services.overview/access.
+        ("CaseOverviewView", "can_(list|settings|bulk|export)"),
+        ("Case overview", "menu_access"),
+        # Ärendevyn: which cases and actions is decided per case by shared.services.access.
+        ("CaseView", "can_show|can_edit"),
     ],
 }
 

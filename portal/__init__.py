@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_wtf import CSRFProtect
 
 from shared.app import SUPPORTED_LOCALES, create_core_app
+from shared.forms import html as forms_html
 
 csrf = CSRFProtect()
 
@@ -31,6 +32,8 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
         app.config["SESSION_COOKIE_NAME"] = "etjanst_portal"
     csrf.init_app(app)
 
+    # The form macros (forms/fields.html) and their script, shared with the back office.
+    app.register_blueprint(forms_html.blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(auth.bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException
 
-STATUSES = (400, 403, 404, 405)
+STATUSES = (400, 403, 404, 405, 413)
 
 
 def _render(error: HTTPException):

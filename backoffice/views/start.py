@@ -1,10 +1,15 @@
-"""Start: the page a member of staff lands on after logging in."""
+"""Start: where a member of staff lands after logging in.
+
+A handler lands on Ärenden (the case overview), where their day's work is; everyone else
+(administrators, builders, handlers of no e-service yet) on the start page, which the
+menu's "Start" also opens for everyone at /start/.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
+from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import select
 
@@ -13,6 +18,8 @@ from backoffice.views.users import role_label
 from shared.db import db
 from shared.models import EService, StaffUser
 from shared.services import access
+
+OVERVIEW = ("can_list", "CaseOverviewView")
 
 
 @dataclass
@@ -32,19 +39,40 @@ def handled_eservices(user: StaffUser) -> list[HandledEService]:
 
 
 class StartView(IndexView):
-    """The back office's index ("Start"): who I am, my roles, my e-services."""
+    """The back office's index: handlers go on to Ärenden; the start page shows who I am, my roles, my e-services."""
 
     index_template = "backoffice/start.html"
+    # The start page at /start/ is the same page as the index: one permission for both.
+    method_permission_name = {"start": "index"}
+
+    def _may_open_overview(self) -> bool:
+        return self.appbuilder.sm.has_access(*OVERVIEW)
 
     @expose("/")
     @staff_access
     def index(self):
-        self.update_redirect()
         user = db.session.get(StaffUser, g.user.id)
+        if self._may_open_overview() and access.linked_eservice_ids(user):
+            return redirect(url_for("CaseOverviewView.index"))
+        return self._page(user)
+
+    @expose("/start/")
+    @staff_access
+    def start(self):
+        return self._page(db.session.get(StaffUser, g.user.id))
+
+    def _page(self, user: StaffUser):
+        self.update_redirect()
+        eservices = handled_eservices(user)
+        # Ärenden is offered to whoever may open it and has cases there: handlers and administrators.
+        overview_url = None
+        if self._may_open_overview() and (eservices or access.is_admin(user)):
+            overview_url = url_for("CaseOverviewView.index")
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
             user=user,
             role_names=sorted(role_label(r.name) for r in user.roles),
-            eservices=handled_eservices(user),
+            eservices=eservices,
+            overview_url=overview_url,
         )

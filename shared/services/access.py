@@ -9,6 +9,8 @@ Back office (handlers, admins):
 - A role alone (Builder, Handler) gives no case. Drafts are never shown in the back office.
 - Someone who may not see a case is told it does not exist (NotFound), so a URL typed by
   hand reveals nothing; someone who sees it but may not do the action gets NotAllowed.
+- Manual add (lägg till ärende, F-LIST-6): an admin, or a handler whose link to the
+  e-service is not restricted, on an enabled e-service that allows it.
 
 Portal (citizens): a citizen sees only their own cases and drafts.
 """
@@ -16,6 +18,7 @@ Portal (citizens): a citizen sees only their own cases and drafts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from flask_babel import gettext as _
@@ -24,7 +27,7 @@ from sqlalchemy import Select, false, or_, select, true
 from shared import clock, roles
 from shared.db import db
 from shared.errors import DomainError, NotAllowed, NotFound
-from shared.models import Case, CaseHandler, Citizen, DeletePolicy, GroupMember, HandlerLink, StaffUser
+from shared.models import Case, CaseHandler, Citizen, DeletePolicy, EService, GroupMember, HandlerLink, StaffUser
 
 Action = Literal[
     "view",
@@ -122,6 +125,46 @@ def visible_cases(user: StaffUser) -> Select[tuple[Case]]:
     return query.where(or_(*conditions) if conditions else false())
 
 
+def manual_add_eservices(user: StaffUser | None) -> Select[tuple[EService]]:
+    """The e-services the back-office user may add cases to by hand (lägg till ärende), by name."""
+    # Open for manual add, and the user sees all its cases: an admin, or a handler whose
+    # link is not restricted. A restricted handler would lose sight of a case they add.
+    query = select(EService).where(EService.enabled.is_(True), EService.manual_add.is_(True)).order_by(
+        EService.name, EService.id
+    )
+    if user is None or not user.active:
+        return query.where(false())
+    if is_admin(user):
+        return query
+    full = linked_eservice_ids(user, restricted=False)
+    return query.where(EService.id.in_(sorted(full)) if full else false())
+
+
+def manual_add_denial(user: StaffUser | None, eservice: EService | None) -> DomainError | None:
+    """Why the user may not add a case by hand to the e-service, or None when they may."""
+    if eservice is None:
+        return NotFound(_("The e-service was not found."))
+    if not eservice.manual_add or not eservice.enabled:
+        return NotAllowed(_("Cases cannot be added manually in the e-service %(name)s.", name=eservice.name))
+    if is_admin(user):
+        return None
+    rows = _link_rows(user, eservice.id) if user is not None else []
+    if not rows:
+        return NotAllowed(_("You are not a handler for the e-service %(name)s.", name=eservice.name))
+    if all(is_restricted for _e, is_restricted in rows):
+        return NotAllowed(
+            _("Handlers with restricted access cannot add cases to the e-service %(name)s.", name=eservice.name)
+        )
+    return None
+
+
+def require_manual_add(user: StaffUser | None, eservice: EService | None) -> None:
+    """Raise NotFound or NotAllowed unless the user may add a case by hand to the e-service."""
+    error = manual_add_denial(user, eservice)
+    if error is not None:
+        raise error
+
+
 def citizen_cases(citizen: Citizen, *, drafts: bool | None = False) -> Select[tuple[Case]]:
     """The citizen's own cases for Mina sidor (drafts=True: only drafts; None: both), newest first."""
     query = select(Case).where(Case.citizen_id == citizen.id)
@@ -161,11 +204,15 @@ def is_assigned(user: StaffUser, case: Case, *, via_group: bool = False) -> bool
     return bool(found)
 
 
-def _denial(user: StaffUser | None, action: str, case: Case | None) -> DomainError | None:
-    """The error the action would meet, or None when it is allowed."""
+_UNKNOWN = object()
+
+
+def _denial(user: StaffUser | None, action: str, case: Case | None, rel: object = _UNKNOWN) -> DomainError | None:
+    """The error the action would meet, or None when it is allowed (rel: the user's relation, if known)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown case action: {action!r}")
-    rel = relation(user, case)
+    if rel is _UNKNOWN:
+        rel = relation(user, case)
     if rel is None:
         return case_not_found()
     assert case is not None and user is not None
@@ -206,6 +253,12 @@ def _denial(user: StaffUser | None, action: str, case: Case | None) -> DomainErr
 def can(user: StaffUser | None, action: Action, case: Case | None) -> bool:
     """Whether the back-office user may do the action on the case."""
     return _denial(user, action, case) is None
+
+
+def allowed_actions(user: StaffUser | None, case: Case | None, actions: Iterable[str] = ACTIONS) -> dict[str, bool]:
+    """can() for several actions at once, looking up how the user stands to the case only once (a screen's tools)."""
+    rel = relation(user, case)
+    return {action: _denial(user, action, case, rel) is None for action in actions}
 
 
 def require(user: StaffUser | None, action: Action, case: Case | None) -> None:

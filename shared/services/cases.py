@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, BinaryIO, Literal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -47,6 +48,7 @@ from shared.models import (
 from shared.services import access, audit, documents, events, users
 
 CASE_NUMBER_COUNTER = "case_number"
+Upload = tuple[str, bytes | BinaryIO, str]  # (file name, bytes or stream, content type the browser gave)
 SUMMARY_MAX = 500
 _YES = {"true", "ja", "yes", "1", "j", "y"}
 _NO = {"false", "nej", "no", "0", "n"}
@@ -179,6 +181,20 @@ def _form_attachments(case: Case | None) -> list[Document]:
     ]
 
 
+def _plain_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw answers as a plain dict; a form's repeated field (request.form) keeps every value."""
+    # dict(request.form) would keep only the first value of each field, dropping all but
+    # one choice of a multiple-choice question.
+    getlist = getattr(raw, "getlist", None)
+    if not callable(getlist):
+        return dict(raw)
+    plain: dict[str, Any] = {}
+    for key in raw:
+        values = getlist(key)
+        plain[key] = values[0] if len(values) == 1 else values
+    return plain
+
+
 def _resolve_file_answers(
     definition: Mapping[str, Any], raw: Mapping[str, Any], owned: Iterable[Document]
 ) -> dict[str, Any]:
@@ -186,7 +202,7 @@ def _resolve_file_answers(
     size and type are taken from the stored document, not from what the browser sent."""
     if not isinstance(raw, Mapping):
         raise Invalid(_("The answers could not be read."))
-    resolved = dict(raw)
+    resolved = _plain_answers(raw)
     by_id = {d.id: d for d in owned}
     errors: dict[str, str] = {}
     for question_id in _file_question_ids(definition):
@@ -398,6 +414,31 @@ def _same_submitter(case: Case, eservice_id: int, citizen: Citizen | None, actor
     return case.citizen_id == (citizen.id if citizen is not None else None)
 
 
+def _idempotency_key(value: str | None) -> str | None:
+    key = (value or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise Invalid(_("The form could not be sent. Reload the page and try again."))
+    return key
+
+
+def _once(
+    key: str | None, eservice_id: int, citizen: Citizen | None, actor: StaffUser | None, submit: Callable[[], Case]
+) -> Case:
+    """Run a submission; when the same form was sent twice at the same moment, return the winner's case."""
+    # The loser's insert breaks the unique idempotency key; its transaction is then rolled
+    # back and, outside it, the winner's case is returned.
+    nested = bool(db.session.info.get("etjanst_tx_depth"))
+    try:
+        return submit()
+    except IntegrityError:
+        if key is None or nested:
+            raise
+        existing = _existing_submission(key)
+        if existing is not None and _same_submitter(existing, eservice_id, citizen, actor):
+            return existing
+        raise
+
+
 def submit_case(
     eservice_id: int,
     raw_answers: Mapping[str, Any],
@@ -411,15 +452,14 @@ def submit_case(
     channel: CaseChannel = CaseChannel.PORTAL,
 ) -> Case:
     """Submit an application (skicka in): validate, give it a number, assign it and notify; a repeated submit gives the same case."""
-    # Not @transactional itself: the unit of work is _submit_case. When the same form is
-    # sent twice at the same moment, the loser's insert breaks the unique idempotency key;
-    # its transaction is then rolled back and, outside it, the winner's case is returned.
-    key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 64:
-        raise Invalid(_("The form could not be sent. Reload the page and try again."))
-    nested = bool(db.session.info.get("etjanst_tx_depth"))
-    try:
-        return _submit_case(
+    # Not @transactional itself: the unit of work is _submit_case (see _once).
+    key = _idempotency_key(idempotency_key)
+    return _once(
+        key,
+        eservice_id,
+        citizen,
+        actor,
+        lambda: _submit_case(
             eservice_id,
             raw_answers,
             citizen=citizen,
@@ -429,15 +469,8 @@ def submit_case(
             draft_id=draft_id,
             idempotency_key=key,
             channel=channel,
-        )
-    except IntegrityError:
-        # The same form sent twice at the same moment: the other request numbered it first.
-        if key is None or nested:
-            raise
-        existing = _existing_submission(key)
-        if existing is not None and _same_submitter(existing, eservice_id, citizen, actor):
-            return existing
-        raise
+        ),
+    )
 
 
 @transactional
@@ -452,7 +485,9 @@ def _submit_case(
     draft_id: int | None,
     idempotency_key: str | None,
     channel: CaseChannel,
+    holder: Case | None = None,
 ) -> Case:
+    # holder: the unnumbered case that a manual add's uploaded files were stored on.
     if idempotency_key is not None:
         existing = _existing_submission(idempotency_key)
         if existing is not None:
@@ -463,10 +498,7 @@ def _submit_case(
         raise ValueError("a manual case is added by a handler on someone's behalf: give personnummer, not citizen")
     eservice = _open_eservice(eservice_id)
     if actor is not None:
-        if not eservice.manual_add:
-            raise NotAllowed(_("Cases cannot be added manually in the e-service %(name)s.", name=eservice.name))
-        if not (access.is_admin(actor) or users.is_handler_for(actor, eservice.id)):
-            raise NotAllowed(_("You are not a handler for the e-service %(name)s.", name=eservice.name))
+        access.require_manual_add(actor, eservice)
         if channel == CaseChannel.PORTAL:
             channel = CaseChannel.MANUAL
         if personnummer:
@@ -476,13 +508,15 @@ def _submit_case(
     elif citizen is None and not anonymous_allowed(eservice):
         raise NotAllowed(_("Log in with e-ID to use this e-service."))
 
-    draft = None
+    draft = holder
     if draft_id is not None:
         if actor is not None:
             raise access.case_not_found()
         draft = _own_draft(draft_id, eservice, citizen)
         if not draft.is_draft:
             return draft  # sent already (a double click): the receipt is the same
+    if holder is not None:
+        holder.citizen = citizen
     version = draft.version if draft is not None else _published_version(eservice)
     answers = _clean(version, raw_answers, draft, partial=False)
     details = _clean_contact(contact)
@@ -539,6 +573,147 @@ def _submit_case(
     notify.queue(case, NotificationEvent.NEW_CASE, actor=actor)
     _notify_assigned(case, added_persons, added_groups, actor=actor)
     return case
+
+
+def add_case_manually(
+    eservice_id: int,
+    raw_answers: Mapping[str, Any],
+    *,
+    actor: StaffUser,
+    personnummer: str | None = None,
+    contact: Mapping[str, Any] | None = None,
+    uploads: Mapping[str, Sequence[Upload]] | None = None,
+    idempotency_key: str | None = None,
+) -> Case:
+    """Add a case on someone's behalf (lägg till ärende): a handler fills in the form, files included, linked to a personnummer or not."""
+    # Every error comes at once, so the handler can mend the whole form in one go: the
+    # answers' errors by question id in ``errors``, the applicant fields' (personnummer,
+    # name, email, phone) in ``details["applicant_errors"]``, as a question may have the
+    # id "personnummer" too.
+    key = _idempotency_key(idempotency_key)
+    return _once(
+        key,
+        eservice_id,
+        None,
+        actor,
+        lambda: _add_case_manually(
+            eservice_id,
+            raw_answers,
+            actor=actor,
+            personnummer=personnummer,
+            contact=contact,
+            uploads=uploads or {},
+            idempotency_key=key,
+        ),
+    )
+
+
+def _applicant_errors(eservice: EService, personnummer: str | None, contact: Mapping[str, Any] | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if personnummer is not None:
+        if not eservice.manual_add_personnummer:
+            errors["personnummer"] = _("Cases in this e-service cannot be linked to a personal identity number.")
+        else:
+            try:
+                normalize_personnummer(personnummer)
+            except ValueError:
+                errors["personnummer"] = _("Enter a valid personal identity number (YYYYMMDD-NNNN).")
+    try:
+        _clean_contact(contact)
+    except Invalid as error:
+        errors.update({field.removeprefix("contact_"): message for field, message in error.errors.items()})
+    return errors
+
+
+@transactional
+def _add_case_manually(
+    eservice_id: int,
+    raw_answers: Mapping[str, Any],
+    *,
+    actor: StaffUser,
+    personnummer: str | None,
+    contact: Mapping[str, Any] | None,
+    uploads: Mapping[str, Sequence[Upload]],
+    idempotency_key: str | None,
+) -> Case:
+    if idempotency_key is not None:
+        existing = _existing_submission(idempotency_key)
+        if existing is not None:
+            if _same_submitter(existing, eservice_id, None, actor):
+                return existing
+            raise Invalid(_("The form could not be sent. Reload the page and try again."))
+    eservice = _eservice(eservice_id)
+    access.require_manual_add(actor, eservice)
+    version = _published_version(eservice)
+    personnummer = "".join(str(personnummer or "").split()) or None
+    applicant_errors = _applicant_errors(eservice, personnummer, contact)
+
+    raw = _plain_answers(raw_answers)
+    file_questions = _file_question_ids(version.definition)
+    for question_id in file_questions:
+        raw.pop(question_id, None)  # a file answer is an uploaded file, never a typed value
+    holder = None
+    file_errors: dict[str, str] = {}
+    given = {qid: list(uploads.get(qid) or ()) for qid in file_questions}
+    if any(given.values()):
+        # A document belongs to a case: the files are kept on the case-to-be, as a
+        # citizen's are on their draft; an error below rolls back the case and the files.
+        holder = Case(
+            eservice=eservice,
+            version=version,
+            status=_status_of_kind(eservice, StatusKind.SUBMITTED),
+            channel=CaseChannel.MANUAL,
+            answers={},
+        )
+        db.session.add(holder)
+        db.session.flush()
+        for question_id, files in given.items():
+            descriptors = []
+            for filename, data, content_type in files:
+                try:
+                    document = documents.store_document(
+                        holder,
+                        filename,
+                        data,
+                        content_type,
+                        source=DocumentSource.APPLICANT,
+                        user=actor,
+                        question_id=question_id,
+                    )
+                except Invalid as error:
+                    file_errors[question_id] = error.errors.get("file") or error.message
+                    break
+                descriptors.append(document.descriptor())
+            if descriptors and question_id not in file_errors:
+                raw[question_id] = descriptors
+
+    answer_errors: dict[str, str] = {}
+    try:
+        _clean(version, raw, holder, partial=False)
+    except Invalid as error:
+        if not error.errors:
+            raise
+        answer_errors = dict(error.errors)
+    answer_errors.update(file_errors)
+    if answer_errors or applicant_errors:
+        count = len(answer_errors) + len(applicant_errors)
+        raise Invalid(
+            ngettext("There is %(num)d error in the form.", "There are %(num)d errors in the form.", count),
+            errors=answer_errors,
+            applicant_errors=applicant_errors,
+        )
+    return _submit_case(
+        eservice_id,
+        raw,
+        citizen=None,
+        contact=contact,
+        actor=actor,
+        personnummer=personnummer,
+        draft_id=None,
+        idempotency_key=idempotency_key,
+        channel=CaseChannel.MANUAL,
+        holder=holder,
+    )
 
 
 # -- handlers ------------------------------------------------------------------------------
@@ -857,6 +1032,7 @@ def delete_case(case_id: int, *, actor: StaffUser) -> DeletionRecord:
 
 
 __all__ = [
+    "add_case_manually",
     "anonymous_allowed",
     "assign_case",
     "change_status",

@@ -1,0 +1,209 @@
+"""The case history and the audit log in words: what each recorded kind of event means to a handler.
+
+Events (CaseEvent.kind) and audit actions (AuditEntry.action) are stored as stable codes;
+this module says them in the UI's language. A code it does not know is shown as it is,
+so a new kind of event is never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from shared.models import CaseEvent
+
+EVENT_LABELS = {
+    "draft_created": _l("Application saved as a draft"),
+    "submitted": _l("Case submitted"),
+    "assigned": _l("Handler assigned"),
+    "taken": _l("Took the case"),
+    "taken_over": _l("Took over the case"),
+    "handlers_changed": _l("Handlers changed"),
+    "handler_removed_self": _l("Removed themself as handler"),
+    "status_changed": _l("Status changed"),
+    "message_sent": _l("Message to the applicant"),
+    "message_received": _l("Message from the applicant"),
+    "message_read": _l("Message read"),
+    "message_forwarded": _l("Message forwarded to a group"),
+    "note_added": _l("Internal note written"),
+    "document_added": _l("Document added"),
+    "supplement_added": _l("Supplement from the applicant"),
+    "document_downloaded": _l("File downloaded"),
+    "colour_changed": _l("Colour marking changed"),
+    "external_number_changed": _l("External case number changed"),
+    "answers_edited": _l("Submitted answers changed"),
+    "handed_back_to_group": _l("Handed back to the group"),
+}
+
+SUBTASK_STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("Open"),
+    "resolved": _l("Resolved"),
+}
+
+AUDIT_LABELS = {
+    "case_viewed": _l("Opened the case"),
+    "case_printed": _l("Printed the application (PDF)"),
+    "case_submitted": _l("Case submitted"),
+    "case_taken": _l("Took the case"),
+    "case_taken_over": _l("Took over the case"),
+    "case_handlers_changed": _l("Handlers changed"),
+    "case_handler_removed_self": _l("Removed themself as handler"),
+    "case_status_changed": _l("Status changed"),
+    "case_flagged": _l("Flagged the case"),
+    "case_unflagged": _l("Removed the flag"),
+    "case_colour_changed": _l("Colour marking changed"),
+    "case_external_number_changed": _l("External case number changed"),
+    "case_answers_edited": _l("Submitted answers changed"),
+    "case_deleted": _l("Case deleted"),
+    "case_handed_back_to_group": _l("Handed back to the group"),
+    "message_sent": _l("Message to the applicant"),
+    "message_received": _l("Message from the applicant"),
+    "message_read": _l("Message read"),
+    "note_added": _l("Internal note written"),
+    "document_added": _l("Document added"),
+    "document_downloaded": _l("File downloaded"),
+    "supplement_added": _l("Supplement from the applicant"),
+    "draft_created": _l("Application saved as a draft"),
+    "draft_saved": _l("Draft saved"),
+    "draft_attachment_added": _l("File attached to a draft"),
+}
+
+
+# How the audit log's detail keys read (the keys the case services record).
+DETAIL_LABELS = {
+    "from": _l("From"),
+    "to": _l("To"),
+    "notify_applicant": _l("Applicant notified"),
+    "added_users": _l("Added people"),
+    "removed_users": _l("Removed people"),
+    "added_groups": _l("Added groups"),
+    "removed_groups": _l("Removed groups"),
+    "from_users": _l("Taken from"),
+    "from_groups": _l("Taken from the groups"),
+    "group_id": _l("Group"),
+    "channel": _l("Channel"),
+    "eservice": _l("E-service"),
+    "status": _l("Status"),
+    "documents_deleted": _l("Documents deleted"),
+}
+
+
+def _names(values: Iterable[Any] | None) -> str:
+    return ", ".join(str(v) for v in values or () if v)
+
+
+def event_label(kind: str) -> str:
+    """What happened, in words."""
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+def subtask_status(status: Any) -> str:
+    """A subtask's status (Ny, Öppen, Löst)."""
+    value = getattr(status, "value", status)
+    return str(SUBTASK_STATUS_LABELS.get(value, value))
+
+
+def audit_label(action: str) -> str:
+    """What the user did, in words."""
+    return str(AUDIT_LABELS.get(action, action))
+
+
+def actor_name(event: CaseEvent) -> str:
+    """Who did it: the handler, the applicant, or the system (an automatic rule or job)."""
+    if event.actor_user is not None:
+        return event.actor_user.display_name
+    if event.actor_citizen is not None:
+        return _("%(name)s (applicant)", name=event.actor_citizen.full_name)
+    return _("The system")
+
+
+def _none(value: Any) -> str:
+    return str(value) if value not in (None, "") else _("none")
+
+
+def event_details(kind: str, data: Mapping[str, Any] | None, colours: Mapping[str, str] | None = None) -> str:
+    """The particulars of an event (from which status to which, which file …) in one line.
+
+    ``colours``: what each of the e-service's colours means, to name a colour marking by it.
+    """
+    data = data or {}
+    colours = colours or {}
+    if kind == "submitted":
+        if data.get("channel") == "manual":
+            return _("Registered by a handler")
+        return ""
+    if kind == "assigned":
+        names = _names([*(data.get("users") or ()), *(data.get("groups") or ())])
+        return _("To: %(names)s", names=names) if names else ""
+    if kind == "taken_over":
+        names = _names([*(data.get("users") or ()), *(data.get("groups") or ())])
+        return _("From: %(names)s", names=names) if names else ""
+    if kind == "handlers_changed":
+        parts = []
+        if data.get("added"):
+            parts.append(_("Added: %(names)s", names=_names(data["added"])))
+        if data.get("removed"):
+            parts.append(_("Removed: %(names)s", names=_names(data["removed"])))
+        return "; ".join(parts)
+    if kind == "status_changed":
+        text = _("From %(old)s to %(new)s", old=data.get("from_status", ""), new=data.get("to_status", ""))
+        if data.get("notified") is False:
+            text += " " + _("(the applicant was not notified)")
+        return text
+    if kind == "message_sent":
+        if data.get("automatic"):
+            return _("The status's standard message")
+        count = int(data.get("attachments") or 0)
+        return ngettext("%(num)d attachment", "%(num)d attachments", count) if count else ""
+    if kind == "message_received":
+        count = int(data.get("attachments") or 0)
+        return ngettext("%(num)d attachment", "%(num)d attachments", count) if count else ""
+    if kind == "message_forwarded":
+        return _("To %(group)s while %(name)s is away", group=data.get("group", ""), name=data.get("absent", ""))
+    if kind in ("document_added", "supplement_added", "document_downloaded"):
+        return str(data.get("filename") or "")
+    if kind == "colour_changed":
+        old, new = data.get("from_colour"), data.get("to_colour")
+        return _("From %(old)s to %(new)s", old=_none(colours.get(old, old)), new=_none(colours.get(new, new)))
+    if kind == "external_number_changed":
+        return _("From %(old)s to %(new)s", old=_none(data.get("from_value")), new=_none(data.get("to_value")))
+    if kind == "answers_edited":
+        return _("Questions: %(names)s", names=_names(data.get("questions")))
+    if kind == "handed_back_to_group":
+        return str(data.get("group") or "")
+    return ""
+
+
+def audit_details(details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """An audit entry's details as (key, text) pairs; an edit of answers as "before → after" per question."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (details or {}).items():
+        if key == "changed" and isinstance(value, Mapping):
+            for question_id, change in value.items():
+                if isinstance(change, Mapping):
+                    text = f"{_none(_plain(change.get('before')))} → {_none(_plain(change.get('after')))}"
+                else:
+                    text = _plain(change)
+                pairs.append((str(question_id), text))
+        elif _plain(value) != "":
+            pairs.append((str(DETAIL_LABELS.get(key, key)), _plain(value)))
+    return pairs
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        if "name" in value:  # a file answer's descriptor
+            return str(value["name"])
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return str(value)

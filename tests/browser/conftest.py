@@ -1,0 +1,123 @@
+"""Browser tests: the portal and the back office served as `etjanst serve` does (portal at /,
+back office at /admin) by a live server thread on the test database, driven by Debian's
+Chromium through Playwright.
+
+Chromium is never downloaded: without /usr/bin/chromium (apt-get install chromium) the tests
+are skipped, unless the environment variable CI is set, where a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+import config
+from shared.db import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _no_browser(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so the browser tests must run)")
+    pytest.skip(reason)
+
+
+@dataclass
+class LiveServer:
+    url: str  # the portal; the back office is at url + "/admin"
+    backoffice: Flask
+    portal: Flask
+
+    @property
+    def admin(self) -> str:
+        return self.url + "/admin"
+
+
+@pytest.fixture(scope="session")
+def live_server(app, app_overrides: dict):
+    """Both apps on one free port of 127.0.0.1, in a background thread, for the whole session."""
+    from backoffice import create_app as create_backoffice
+    from portal import create_app as create_portal
+
+    overrides = {**app_overrides, "WTF_CSRF_ENABLED": True, "FAB_UPDATE_PERMS": True}
+    backoffice = create_backoffice(config.get_config("test"), overrides=overrides)
+    portal = create_portal(config.get_config("test"), overrides=overrides)
+    server = make_server("127.0.0.1", 0, DispatcherMiddleware(portal, {"/admin": backoffice}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", backoffice=backoffice, portal=portal)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(live_server: LiveServer, ctx) -> LiveServer:
+    """The live server with the roles in place; the test's rows are removed afterwards (ctx)."""
+    from backoffice.security import sync_roles
+
+    with live_server.backoffice.app_context():
+        sync_roles(live_server.backoffice.appbuilder)
+        db.session.remove()
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _no_browser(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser("Playwright for Python is not installed (pip install playwright; never `playwright install`)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+class Screenshots:
+    """Numbered full-page screenshots in the test's tmp dir, to look at while developing."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.taken: list[Path] = []
+
+    def __call__(self, page, name: str) -> Path:
+        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path) -> Screenshots:
+    return Screenshots(tmp_path)

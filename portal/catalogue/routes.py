@@ -1,17 +1,28 @@
-"""The portal's start page (the catalogue) and its general pages."""
+"""The portal's start page (the catalogue), each e-service's start page, and the general pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 
-from portal.catalogue.queries import enabled_eservices_by_category
+from shared.errors import NotFound
+from shared.services import catalogue
 
 bp = Blueprint("catalogue", __name__)
 
 
 @bp.get("/")
 def start():
-    return render_template("portal/start.html", groups=enabled_eservices_by_category())
+    search = (request.args.get("q") or "").strip()[:100]
+    return render_template("portal/start.html", groups=catalogue.enabled_eservices_by_category(search), search=search)
+
+
+@bp.get("/e-tjanster/<slug>")
+def eservice(slug: str):
+    try:
+        found = catalogue.eservice_by_slug(slug)
+    except NotFound:
+        abort(404)
+    return render_template("portal/eservice.html", eservice=found, personal_data=catalogue.personal_data_text(found))
 
 
 @bp.get("/tillganglighet")

@@ -20,7 +20,6 @@ csrf = CSRFProtect()
 
 def create_app(config: type | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """The portal WSGI app."""
-    from portal import health
     from portal.auth import routes as auth
     from portal.auth.session import load_citizen
     from portal.catalogue import routes as catalogue
@@ -34,7 +33,6 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
 
     # The form macros (forms/fields.html) and their script, shared with the back office.
     app.register_blueprint(forms_html.blueprint)
-    app.register_blueprint(health.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypages.bp)

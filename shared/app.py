@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, jsonify, request, session
 from flask_babel import Babel
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -69,6 +69,9 @@ def create_core_app(
     mail.init_app(app)
     if with_babel:  # the back office lets Flask-AppBuilder's BabelManager set Babel up
         babel.init_app(app, locale_selector=select_locale)
+    # Every entry point answers the same health check (load balancers, monitoring): no
+    # login, JSON, 503 when the database fails.
+    app.add_url_rule("/healthz", "healthz", healthz)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
@@ -82,3 +85,10 @@ def database_status() -> dict[str, Any]:
     except Exception as exc:  # the health check must answer, whatever broke
         db.session.rollback()
         return {"database": "error", "error": exc.__class__.__name__}
+
+
+def healthz():
+    """/healthz: the database's state as JSON, 200 when it answers, 503 when it does not."""
+    database = database_status()
+    ok = database.get("database") == "ok"
+    return jsonify({"status": "ok" if ok else "error", **database}), 200 if ok else 503

@@ -20,6 +20,8 @@ csrf = CSRFProtect()
 
 def create_app(config: type | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """The portal WSGI app."""
+    from portal import limits
+    from portal.apply import routes as apply
     from portal.auth import routes as auth
     from portal.auth.session import load_citizen
     from portal.catalogue import routes as catalogue
@@ -30,12 +32,14 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
     if app.config["SESSION_COOKIE_NAME"] == "session":
         app.config["SESSION_COOKIE_NAME"] = "etjanst_portal"
     csrf.init_app(app)
+    limits.init_app(app)
 
     # The form macros (forms/fields.html) and their script, shared with the back office.
     app.register_blueprint(forms_html.blueprint)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypages.bp)
+    app.register_blueprint(apply.bp)
 
     @app.before_request
     def _remember_language() -> None:

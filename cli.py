@@ -121,55 +121,126 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 
 @cli.command("scheduler")
 def scheduler_cmd() -> None:
-    """Run the scheduler alone (production: one or more of these processes)."""
+    """Run the scheduler alone (production: one or more of these processes, on any hosts)."""
+    from flask_babel import gettext as _
+
     from scheduler.runner import build_scheduler
 
     app = _core_app()
     scheduler = build_scheduler(app, background=True)
     stop = threading.Event()
+    signals: list[int] = []
 
     def _stop(signum, _frame):
-        click.echo(f"Signal {signum}: stopping the scheduler.")
+        signals.append(signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     scheduler.start()
-    click.echo(f"Scheduler started with {len(scheduler.get_jobs())} job(s): "
-               f"{', '.join(j.id for j in scheduler.get_jobs()) or 'none registered yet'}.")
+    with app.app_context():
+        names = ", ".join(j.id for j in scheduler.get_jobs())
+        click.echo(_("Scheduler started with %(count)d jobs: %(names)s.", count=len(scheduler.get_jobs()), names=names))
     stop.wait()
+    with app.app_context():
+        click.echo(_("Signal %(signal)s: stopping the scheduler after the running jobs.", signal=signals[0]))
     scheduler.shutdown(wait=True)
-    click.echo("Scheduler stopped.")
+    with app.app_context():
+        click.echo(_("Scheduler stopped."))
 
 
 @cli.group()
 def jobs() -> None:
-    """Scheduled jobs."""
+    """Scheduled jobs: list them, or run one now."""
 
 
 @jobs.command("list")
 def jobs_list() -> None:
-    """List the registered jobs."""
-    from scheduler.jobs import JOBS
+    """List the jobs, when each runs and how its last run went."""
+    from flask_babel import gettext as _
 
-    if not JOBS:
-        click.echo("No jobs registered.")
-    for spec in JOBS.values():
-        click.echo(f"{spec.name:20} {spec.trigger} {spec.trigger_args}  {spec.description}")
+    from scheduler.jobs import JOBS
+    from scheduler.runner import describe_schedule
+    from shared.clock import to_local
+    from shared.services.jobs import last_runs
+
+    app = _core_app()
+    with app.app_context():
+        try:
+            latest = last_runs()
+        except Exception:  # no database yet: the list is still worth showing
+            latest = {}
+        for spec in JOBS.values():
+            run = latest.get(spec.name)
+            last = (
+                _("last run %(time)s: %(state)s", time=f"{to_local(run.started_at):%Y-%m-%d %H:%M}", state=run.state)
+                if run is not None
+                else _("never run")
+            )
+            click.echo(f"{spec.name:18} {describe_schedule(spec, app):22} {last}")
+            click.echo(f"{'':18} {spec.description}")
+
+
+def _parse_now(_ctx, _param, value: str | None):
+    """--now as naive UTC: an ISO time with an offset, or without one in Swedish time."""
+    if value is None:
+        return None
+    import datetime as dt
+
+    from shared.clock import LOCAL_TZ
+
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "give an ISO 8601 time, e.g. 2027-03-01T02:30 (Swedish time) or 2027-03-01T01:30+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @jobs.command("run")
 @click.argument("name")
-def jobs_run(name: str) -> None:
-    """Run one job now."""
+@click.option(
+    "--now",
+    "now",
+    callback=_parse_now,
+    metavar="ISO-TIME",
+    help="The time the job judges by (time travel), e.g. 2027-03-01T02:30 (Swedish time without an offset).",
+)
+@click.option("--dry-run", is_flag=True, help="List what the job would do; change and send nothing.")
+def jobs_run(name: str, now, dry_run: bool) -> None:
+    """Run one job now, under its lock, and log the run (whatever the schedule says)."""
+    from flask_babel import gettext as _
+
+    from scheduler.jobs import JOBS
     from scheduler.runner import run_job
+    from shared.services import jobs as job_runs
 
     app = _core_app()
-    try:
-        result = run_job(app, name)
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from None
-    click.echo(f"{name}: {result}")
+    with app.app_context():
+        if name not in JOBS:
+            raise click.ClickException(
+                _("Unknown job %(name)s. The jobs are: %(names)s.", name=name, names=", ".join(JOBS))
+            )
+    outcome = run_job(app, name, now=now, dry_run=dry_run)
+    with app.app_context():
+        counts = ", ".join(f"{key}={value}" for key, value in outcome.counts.items()) or "-"
+        if outcome.state == job_runs.LOCKED:
+            raise click.ClickException(
+                _("Job %(name)s is running in another process; try again when it has finished.", name=name)
+            )
+        if outcome.state == job_runs.FAILED:
+            click.echo(_("Job %(name)s failed (run %(id)s):", name=name, id=outcome.run_id), err=True)
+            click.echo(outcome.error or "", err=True)
+            sys.exit(1)
+        for line in outcome.lines:
+            click.echo(f"  {line}")
+        if dry_run:
+            click.echo(_("Job %(name)s, dry run (nothing was changed): %(counts)s", name=name, counts=counts))
+        else:
+            click.echo(_("Job %(name)s finished: %(counts)s", name=name, counts=counts))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -74,7 +74,12 @@ class BaseConfig:
     FAB_SECURITY_MANAGER_CLASS = "backoffice.security.EtjanstSecurityManager"
     FAB_API_SWAGGER_UI = False
 
+    # The development test login: on in development and tests, forced off in production.
     PORTAL_TEST_LOGIN = True
+    # Rate limits (Flask-Limiter syntax): per client address and view.
+    RATELIMIT_ENABLED = True
+    PORTAL_LOGIN_LIMIT = "20 per minute"
+    PORTAL_SUBMIT_LIMIT = "10 per minute"
     TESTING = False
     DEBUG = False
 
@@ -95,6 +100,26 @@ def settings_from_env() -> dict:
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": (max_upload_mb + 5) * 1024 * 1024,
         "REDIS_URL": _env("REDIS_URL"),
+        # Citizens' e-ID login through an OpenID Connect broker (F-POR-2); off while no issuer is set.
+        "OIDC_ISSUER": (_env("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": _env("OIDC_CLIENT_ID"),
+        "OIDC_CLIENT_SECRET": _env("OIDC_CLIENT_SECRET"),
+        "OIDC_SCOPE": _env("OIDC_SCOPE", "openid profile"),
+        # The Swedish OpenID Connect Profile's claim (oidc.se, Sweden Connect); Idura/Criipto say "ssn".
+        "OIDC_PERSONNUMMER_CLAIM": _env("OIDC_PERSONNUMMER_CLAIM", "https://id.oidc.se/claim/personalIdentityNumber"),
+        "OIDC_GIVEN_NAME_CLAIM": _env("OIDC_GIVEN_NAME_CLAIM", "given_name"),
+        "OIDC_FAMILY_NAME_CLAIM": _env("OIDC_FAMILY_NAME_CLAIM", "family_name"),
+        "OIDC_TOKEN_AUTH_METHOD": _env("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
+        "OIDC_REDIRECT_URI": _env("OIDC_REDIRECT_URI"),
+        "OIDC_END_SESSION": _env_bool("OIDC_END_SESSION", True),
+        "PORTAL_TEST_LOGIN": _env_bool("PORTAL_TEST_LOGIN", True),
+        "PORTAL_LOGIN_LIMIT": _env("PORTAL_LOGIN_LIMIT", BaseConfig.PORTAL_LOGIN_LIMIT),
+        "PORTAL_SUBMIT_LIMIT": _env("PORTAL_SUBMIT_LIMIT", BaseConfig.PORTAL_SUBMIT_LIMIT),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Minutes without a request after which a portal session ends.
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_IDLE_MINUTES", 30) * 60,
+        # How many reverse proxies in front of the apps set X-Forwarded-For/-Proto/-Host (0: none).
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         # E-mail: "file" writes .eml files to MAIL_FOLDER (embedded default), "smtp" sends.
         "MAIL_BACKEND": _env("MAIL_BACKEND"),
         "MAIL_FOLDER": _env("MAIL_FOLDER", str(INSTANCE_DIR / "mail")),
@@ -112,6 +137,13 @@ def settings_from_env() -> dict:
         "SMS_PASSWORD": _env("SMS_PASSWORD"),
         "SMS_SENDER": _env("SMS_SENDER", "Etjanst"),
         "SCHEDULER_IN_PROCESS": _env_bool("SCHEDULER_IN_PROCESS", True),
+        # Short intervals in seconds replacing jobs' schedules, e.g. "dispatch=2,overdue=5" (tests, demos).
+        "SCHEDULER_INTERVALS": _env("SCHEDULER_INTERVALS"),
+        # The dispatch job: rows claimed per batch (one SMTP connection each), and how long one run may send.
+        "DISPATCH_BATCH_SIZE": _env_int("DISPATCH_BATCH_SIZE", 100),
+        "DISPATCH_MAX_SECONDS": _env_int("DISPATCH_MAX_SECONDS", 240),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        "SMS_TIMEOUT": _env_int("SMS_TIMEOUT", 30),
         "FAB_UPDATE_PERMS": _env_bool("UPDATE_PERMS", True),
         "MUNICIPALITY_NAME": _env("MUNICIPALITY_NAME", "Exempelby kommun"),
         "MUNICIPALITY_URL": _env("MUNICIPALITY_URL"),
@@ -132,6 +164,8 @@ class TestConfig(BaseConfig):
     def adjust(cls, settings: dict) -> None:
         # Tests never run the scheduler thread: they call jobs with a moved clock.
         settings["SCHEDULER_IN_PROCESS"] = False
+        # The many portal tests share one app: the rate limit tests make apps of their own.
+        settings["RATELIMIT_ENABLED"] = False
         if not _env("DATABASE_URL"):
             settings["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
 
@@ -147,6 +181,8 @@ class ProductionConfig(BaseConfig):
         # Web workers must not race to rewrite permissions; `etjanst db upgrade` syncs them.
         settings["FAB_UPDATE_PERMS"] = _env_bool("UPDATE_PERMS", False)
         settings["SCHEDULER_IN_PROCESS"] = _env_bool("SCHEDULER_IN_PROCESS", False)
+        # Whatever the environment says: the test login lets anyone act as anyone.
+        settings["PORTAL_TEST_LOGIN"] = False
 
     @classmethod
     def check(cls) -> None:

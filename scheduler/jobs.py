@@ -1,34 +1,139 @@
 """The scheduled jobs: one small function per job, each calling one service.
 
-A job is registered with ``@job(name, trigger args)``; the scheduler runs it inside an
-app context. The jobs themselves (dispatch, overdue, retention, mailing deadlines,
-subtask reminders, absence expiry) are added by the notification and scheduler work.
+A job is registered with ``@job(name, trigger, **trigger args)``; the scheduler runs it
+inside an app context through ``shared.services.jobs.run`` (lock, slot, run log). Every
+job function takes ``now`` (the time it judges by; ``etjanst jobs run NAME --now`` moves
+it) and ``dry_run``, and returns the service's ``JobReport``. Every job is idempotent.
+
+| job | when | does |
+|---|---|---|
+| dispatch | every 30 s | sends due notifications (e-mail, SMS, Mina sidor) with retries |
+| overdue | every 15 min | marks open cases past their due date, tells their handlers once |
+| retention | nightly 02:30 | deletes/anonymises cases per the e-services' retention rules |
+| absence_expiry | every hour | ends absences whose last day has passed |
+| mailing_deadlines | every hour | moves cases that did not answer a mailing by its deadline |
+| subtask_reminders | daily 07:00 | reminds the responsible person of subtasks due today or tomorrow |
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from shared.services.jobs import DEFAULT_LEASE
+
+_INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 
 
 @dataclass(frozen=True)
 class JobSpec:
     name: str
     func: Callable[..., Any]
-    trigger: str
+    trigger: str  # "interval" (aligned to the clock, so every process fires at the same moments) or "cron"
     trigger_args: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
+    description: Any = ""
+    # How far back the current slot can lie (a period of the trigger).
+    period: dt.timedelta = dt.timedelta(days=1)
+    lease: dt.timedelta = DEFAULT_LEASE
+    # A run this much late still runs (a nightly job after a short downtime).
+    misfire_grace: int = 300
 
 
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(name: str, trigger: str = "interval", description: str = "", **trigger_args: Any):
-    """Register a function as a scheduled job."""
+def job(
+    name: str,
+    trigger: str = "interval",
+    description: Any = "",
+    *,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    misfire_grace: int = 300,
+    **trigger_args: Any,
+):
+    """Register a function ``func(now, dry_run) -> JobReport`` as a scheduled job."""
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        JOBS[name] = JobSpec(name, func, trigger, trigger_args, description or (func.__doc__ or "").strip())
+        if trigger == "interval":
+            period = dt.timedelta(**{k: v for k, v in trigger_args.items() if k in _INTERVAL_UNITS})
+        else:
+            period = dt.timedelta(days=1)
+        JOBS[name] = JobSpec(
+            name,
+            func,
+            trigger,
+            trigger_args,
+            description or (func.__doc__ or "").strip(),
+            period=period,
+            lease=lease,
+            misfire_grace=misfire_grace,
+        )
         return func
 
     return decorator
+
+
+@job("dispatch", "interval", _l("Send queued notifications (e-mail, SMS, Mina sidor) with retries"), seconds=30)
+def dispatch(now: dt.datetime, dry_run: bool = False):
+    from shared.notify.dispatch import dispatch_due
+
+    return dispatch_due(now, dry_run=dry_run)
+
+
+@job("overdue", "interval", _l("Mark open cases past their due date and tell their handlers, once"), minutes=15)
+def overdue(now: dt.datetime, dry_run: bool = False):
+    from shared.services.overdue import mark_overdue_cases
+
+    return mark_overdue_cases(now, dry_run=dry_run)
+
+
+@job(
+    "retention",
+    "cron",
+    _l("Delete or anonymise cases per the e-services' retention rules"),
+    lease=dt.timedelta(hours=1),
+    misfire_grace=3 * 3600,
+    hour=2,
+    minute=30,
+)
+def retention(now: dt.datetime, dry_run: bool = False):
+    from shared.services.retention import run_retention
+
+    return run_retention(now, dry_run=dry_run)
+
+
+@job("absence_expiry", "interval", _l("End absences whose last day has passed"), hours=1)
+def absence_expiry(now: dt.datetime, dry_run: bool = False):
+    from shared.services.absences import end_expired_absences
+
+    return end_expired_absences(now, dry_run=dry_run)
+
+
+@job(
+    "mailing_deadlines",
+    "interval",
+    _l("Move cases that did not answer a mailing by its deadline to its no-answer status"),
+    hours=1,
+)
+def mailing_deadlines(now: dt.datetime, dry_run: bool = False):
+    from shared.services.mailings import run_no_answer_actions
+
+    return run_no_answer_actions(now, dry_run=dry_run)
+
+
+@job(
+    "subtask_reminders",
+    "cron",
+    _l("Remind the responsible person of subtasks due today or tomorrow"),
+    misfire_grace=3 * 3600,
+    hour=7,
+    minute=0,
+)
+def subtask_reminders(now: dt.datetime, dry_run: bool = False):
+    from shared.services.subtasks import remind_due_subtasks
+
+    return remind_due_subtasks(now, dry_run=dry_run)

@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "external_number_changed": _l("External case number changed"),
     "answers_edited": _l("Submitted answers changed"),
     "handed_back_to_group": _l("Handed back to the group"),
+    "overdue": _l("The case passed its due date"),
 }
 
 SUBTASK_STATUS_LABELS = {
@@ -71,6 +72,10 @@ AUDIT_LABELS = {
     "draft_created": _l("Application saved as a draft"),
     "draft_saved": _l("Draft saved"),
     "draft_attachment_added": _l("File attached to a draft"),
+    "case_anonymised": _l("Case anonymised (retention)"),
+    "destruction_list_approved": _l("Destruction list approved"),
+    "destruction_list_rejected": _l("Destruction list rejected"),
+    "notification_retried": _l("Notification sent again"),
 }
 
 
@@ -90,6 +95,8 @@ DETAIL_LABELS = {
     "eservice": _l("E-service"),
     "status": _l("Status"),
     "documents_deleted": _l("Documents deleted"),
+    "rule": _l("Retention rule"),
+    "cases": _l("Cases"),
 }
 
 

@@ -1,17 +1,140 @@
-"""Who the citizen is during a visit: ``session["citizen_id"]``, loaded into ``g.citizen``."""
+"""Who the citizen is during a visit, and how long a visit lasts.
+
+``session["citizen_id"]`` is loaded into ``g.citizen``. The session is a signed cookie
+that dies with the browser; on the server it ends after PERMANENT_SESSION_LIFETIME
+(30 minutes) without a request: every request stamps the time in the session, and a
+request that comes later than that finds the session emptied (issue 4 item 6).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from itsdangerous import BadSignature
+from werkzeug.wrappers import Response
 
+from shared import clock
 from shared.db import db
 from shared.models import Citizen
 
 SESSION_KEY = "citizen_id"
+LAST_SEEN_KEY = "last_seen"
+# Kept across a login, a logout and the end of an idle session.
+KEEP_KEYS = ("locale",)
+# Keys that do not make a visit worth telling that it ended.
+_HOUSEKEEPING = {LAST_SEEN_KEY, "locale", "csrf_token", "_flashes"}
+# Endpoints whose requests do not count as activity (nor start a session).
+_PASSIVE_ENDPOINTS = {"static", "forms.static", "healthz"}
+# A cookie older than this since it was last written is not read at all (the idle check
+# above is the rule; this only bounds how long a copied cookie is worth anything).
+COOKIE_MAX_AGE = dt.timedelta(hours=12)
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, read even when older than PERMANENT_SESSION_LIFETIME (up to COOKIE_MAX_AGE).
+
+    Flask's own interface drops a cookie that old without a word; reading it lets
+    ``end_idle_session`` end it on purpose and tell the citizen why.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = max(COOKIE_MAX_AGE, app.permanent_session_lifetime)
+        try:
+            return self.session_class(serializer.loads(value, max_age=int(max_age.total_seconds())))
+        except BadSignature:
+            return self.session_class()
+
+
+def safe_local_path(target: str | None, *, host: str | None = None) -> str | None:
+    """``target`` as a path on this site (with its query), or None: never another host (open redirect).
+
+    A path ("/mina-sidor?x=1") is taken as it is; a full URL only when ``host`` is given
+    and it names that host (a Referer header).
+    """
+    target = (target or "").strip()
+    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if host is None or parts.scheme not in ("http", "https") or parts.netloc != host:
+            return None
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _kept() -> dict[str, Any]:
+    return {key: session[key] for key in KEEP_KEYS if key in session}
+
+
+def _restart(kept: dict[str, Any]) -> None:
+    session.clear()
+    session.update(kept)
+
+
+def _idle_minutes(app: Flask) -> int:
+    return max(1, round(app.permanent_session_lifetime.total_seconds() / 60))
+
+
+def end_idle_session() -> Response | None:
+    """Before each request: end the session if it has been idle too long (and say so)."""
+    seen = session.get(LAST_SEEN_KEY)
+    if not seen:
+        return None
+    try:
+        last = dt.datetime.fromisoformat(seen)
+    except (TypeError, ValueError):
+        last = None
+    if last is not None and clock.now() - last <= current_app.permanent_session_lifetime:
+        return None
+    was_logged_in = SESSION_KEY in session
+    had_more = any(key not in _HOUSEKEEPING for key in session)
+    _restart(_kept())
+    minutes = _idle_minutes(current_app)
+    if was_logged_in:
+        flash(
+            _("You have been logged out because you have not been active for %(minutes)s minutes.", minutes=minutes),
+            "info",
+        )
+    elif had_more:
+        flash(
+            _("Your visit has ended because you have not been active for %(minutes)s minutes.", minutes=minutes), "info"
+        )
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # The form's CSRF token went with the session: show the page again instead of an error.
+        back = safe_local_path(request.referrer, host=request.host)
+        return redirect(back or url_for("catalogue.start"), code=303)
+    return None
+
+
+def stamp_last_seen(response: Response) -> Response:
+    """After each request: note the time of the visit's last request (when there is a visit)."""
+    if request.endpoint in _PASSIVE_ENDPOINTS:
+        return response
+    if any(key != LAST_SEEN_KEY for key in session):
+        session[LAST_SEEN_KEY] = clock.now().isoformat(timespec="seconds")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Sessions that end when idle; call before CSRF protection is set up, so the idle check runs first."""
+    app.session_interface = PortalSessionInterface()
+    app.before_request(end_idle_session)
+    app.after_request(stamp_last_seen)
 
 
 def load_citizen() -> None:
@@ -23,19 +146,16 @@ def load_citizen() -> None:
 
 def log_in(citizen: Citizen) -> None:
     """Start a fresh session for the citizen: nothing from before the login is kept but the language."""
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _restart(_kept())
     session[SESSION_KEY] = citizen.id
-    session.permanent = True  # PERMANENT_SESSION_LIFETIME ends an idle visit
+    # A browser-session cookie: it ends when the browser closes, and after 30 idle
+    # minutes on the server (end_idle_session).
+    session.permanent = False
 
 
 def log_out() -> None:
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    """End the session: nothing is kept but the language."""
+    _restart(_kept())
 
 
 def citizen_required(view: Callable[..., Any]) -> Callable[..., Any]:

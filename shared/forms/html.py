@@ -12,10 +12,11 @@ Inputs are named by question id, so a posted form reads back with ``raw_answers`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import IO, Any
 
 from flask import Blueprint
+from flask_babel import gettext as _
 
 from shared import clock
 from shared.forms.answers import _walk
@@ -28,6 +29,26 @@ blueprint = Blueprint(
 )
 
 YES, NO = "yes", "no"
+
+# Content types as applicants know them, for "Allowed file types: PDF, JPEG, PNG".
+FILE_TYPE_NAMES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
+    "image/tiff": "TIFF",
+    "text/plain": "TXT",
+    "text/csv": "CSV",
+    "application/rtf": "RTF",
+    "application/msword": "Word (doc)",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (docx)",
+    "application/vnd.ms-excel": "Excel (xls)",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel (xlsx)",
+    "application/vnd.oasis.opendocument.text": "OpenDocument (odt)",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument (ods)",
+}
 
 
 @blueprint.app_template_filter("form_scalar")
@@ -56,6 +77,30 @@ def form_choices(value: Any) -> list[str]:
 def form_question_ids(definition: Definition) -> set[str]:
     """Every question id of a definition (a template filter)."""
     return set(_questions(definition))
+
+
+@blueprint.app_template_filter("form_file_types")
+def file_type_names(content_types: Collection[str]) -> str:
+    """Content types as names applicants know ("PDF, JPEG, PNG"; "image/*" is every image) (a template filter)."""
+    names: list[str] = []
+    for content_type in content_types:
+        if content_type.endswith("/*"):
+            name = _("images") if content_type == "image/*" else content_type
+        else:
+            name = FILE_TYPE_NAMES.get(content_type) or content_type.split("/", 1)[-1].upper()
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+@blueprint.app_template_filter("form_file_size")
+def file_size(size: Any) -> str:
+    """A file's size for people: "340 kB", "2,1 MB" (a template filter)."""
+    if not isinstance(size, int | float) or isinstance(size, bool) or size < 0:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1024))} kB"
 
 
 def _questions(definition: Definition) -> dict[str, Mapping[str, Any]]:
@@ -130,3 +175,26 @@ def computed_values(definition: Definition, raw: Mapping[str, Any]) -> dict[str,
         for question_id, question in walk.computed.items()
         if question_id in walk.values
     }
+
+
+def condition_context(definition: Definition, raw: Mapping[str, Any], on_page: Collection[str]) -> dict[str, Any]:
+    """What forms/conditions.js must know of the questions that are not on the page (a form shown one step at a
+    time): which of them are shown, their answers as the script reads answers, and which are computed.
+
+    Put it on the form as ``data-form-context="{{ context | tojson | forceescape }}"``; a follow-up question on
+    this page whose condition names an earlier step's answer then shows and hides as the server would decide.
+    """
+    walk = _walk(definition, raw, clock.today())
+    on_page = set(on_page)
+    shown = [
+        q["id"] for _step, q in iter_questions(definition) if q.get("id") in walk.visible and q["id"] not in on_page
+    ]
+    questions = _questions(definition)
+    values: dict[str, Any] = {}
+    for question_id in shown:
+        value = walk.values.get(question_id)
+        if value is None or question_id in walk.computed:
+            continue
+        # The script counts a file question's files; their names are of no use to it.
+        values[question_id] = [len(value)] if questions[question_id].get("type") == "file" else value
+    return {"shown": shown, "values": values, "computed": [qid for qid in shown if qid in walk.computed]}

@@ -44,6 +44,10 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     created_at: Mapped[dt.datetime] = created_at_column()
     sent_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    # Retries stop 24 hours after the first attempt (F-NOT-4).
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    # The dispatcher's claim while the row is "sending" (next_attempt_at is then the claim's lease).
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
 
 
 class PortalNotice(Model):

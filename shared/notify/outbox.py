@@ -58,12 +58,17 @@ class Addressee:
 
 
 def case_link(case: Case, audience: Audience, *, message_id: int | None = None) -> str | None:
-    """Where a notification leads: the case on Mina sidor (None for an anonymous applicant) or in the back office."""
+    """Where a notification leads: the case on Mina sidor (None for an anonymous applicant) or in the back office.
+
+    A link to a message (F-POR-5) names it twice: ``?meddelande=<id>`` survives the login
+    redirect (the portal marks and focuses that message), ``#meddelande-<id>`` jumps to it
+    when the citizen is already logged in.
+    """
     if audience == "applicant":
         if case.citizen_id is None:
             return None  # no Mina sidor without e-ID
         url = f"{current_app.config['PORTAL_URL']}/mina-sidor/arenden/{case.id}"
-        return f"{url}#meddelande-{message_id}" if message_id else url
+        return f"{url}?meddelande={message_id}#meddelande-{message_id}" if message_id else url
     return f"{current_app.config['BACKOFFICE_URL']}/arenden/{case.id}"
 
 

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Literal
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,13 +39,14 @@ from shared.models import (
     Message,
     MessageDirection,
     NotificationEvent,
+    OutboxMessage,
     RetentionAction,
     StaffUser,
     Status,
     StatusKind,
     normalize_personnummer,
 )
-from shared.services import access, audit, documents, events, users
+from shared.services import access, audit, citizens, documents, events, users
 
 CASE_NUMBER_COUNTER = "case_number"
 Upload = tuple[str, bytes | BinaryIO, str]  # (file name, bytes or stream, content type the browser gave)
@@ -264,17 +265,7 @@ def _clean_contact(contact: Mapping[str, Any] | None) -> dict[str, str | None]:
 
 
 def _find_or_create_citizen(personnummer: str) -> Citizen:
-    try:
-        normalised = normalize_personnummer(personnummer)
-    except ValueError:
-        message = _("Enter a valid personal identity number (YYYYMMDD-NNNN).")
-        raise Invalid(message, errors={"personnummer": message}) from None
-    citizen = db.session.scalar(select(Citizen).where(Citizen.personnummer == normalised))
-    if citizen is None:
-        citizen = Citizen(personnummer=normalised)
-        db.session.add(citizen)
-        db.session.flush()
-    return citizen
+    return citizens.find_or_create_citizen(personnummer)
 
 
 def _names(items: Iterable[StaffUser | HandlerGroup]) -> list[str]:
@@ -882,16 +873,35 @@ def change_status(case_id: int, status_id: int, *, actor: StaffUser, notify_appl
     old = case.status
     if status.id == old.id:
         return case
-    closing = status.is_final and not old.is_final
-    _apply_status(case, status, clock.now())
-    events.record(
-        case, "status_changed", user=actor, from_status=old.name, to_status=status.name, notified=notify_applicant
-    )
     audit.record(
         "case_status_changed",
         user=actor,
         case=case,
         details={"from": old.id, "to": status.id, "notify_applicant": notify_applicant},
+    )
+    move_to_status(case, status, actor=actor, notify_applicant=notify_applicant)
+    return case
+
+
+def move_to_status(
+    case: Case, status: Status, *, actor: StaffUser | None, notify_applicant: bool = True, **history: Any
+) -> None:
+    """Move a locked case to a status: the history line, the due-date clock, the notifications; flushes.
+
+    The callers check who may do it: ``change_status`` for a handler, the scheduler's jobs
+    (a mailing's no-answer action) for the system, whose history line has no actor.
+    """
+    old = case.status
+    closing = status.is_final and not old.is_final
+    _apply_status(case, status, clock.now())
+    events.record(
+        case,
+        "status_changed",
+        user=actor,
+        from_status=old.name,
+        to_status=status.name,
+        notified=notify_applicant,
+        **history,
     )
     _touch(case, actor)
     db.session.flush()
@@ -901,7 +911,6 @@ def change_status(case_id: int, status_id: int, *, actor: StaffUser, notify_appl
     notify.queue(case, NotificationEvent.STATUS_CHANGED, actor=actor, applicant=notify_applicant, dedupe=dedupe)
     if notify_applicant:
         send_status_message(case, status, actor=actor)
-    return case
 
 
 # -- small changes ---------------------------------------------------------------------------
@@ -1000,6 +1009,33 @@ def delete_case(case_id: int, *, actor: StaffUser) -> DeletionRecord:
     """Delete the case with its files, messages and notes (only where its status allows); a record without personal data remains."""
     case = _lock_case(case_id)
     access.require(actor, "delete", case)
+    audit.record(
+        "case_deleted",
+        user=actor,
+        case=case,
+        details={
+            "eservice": case.eservice.name,
+            "status": case.status.name,
+            "documents_deleted": len(case.documents),
+        },
+    )
+    return remove_case(case, reason="Manuell borttagning", actor=actor)
+
+
+def remove_case(
+    case: Case,
+    *,
+    reason: str,
+    actor: StaffUser | None = None,
+    rule_id: int | None = None,
+    approved_by_id: int | None = None,
+) -> DeletionRecord:
+    """Delete a locked case with its files, messages, notes, subtasks and notifications; flushes.
+
+    What remains is a DeletionRecord without personal data (gallringslogg). The files go
+    once the transaction commits. The callers check who may do it: ``delete_case`` for a
+    handler, the retention job for a rule.
+    """
     keys = [d.storage_key for d in case.documents]
     record = DeletionRecord(
         case_number=case.number,
@@ -1009,21 +1045,16 @@ def delete_case(case_id: int, *, actor: StaffUser) -> DeletionRecord:
         status_name=case.status.name,
         submitted_at=case.submitted_at,
         action=RetentionAction.DELETE,
-        reason="Manuell borttagning",
-        performed_by_id=actor.id,
+        reason=reason,
+        rule_id=rule_id,
+        performed_by_id=actor.id if actor is not None else None,
+        approved_by_id=approved_by_id,
         documents_deleted=len(keys),
     )
     db.session.add(record)
-    audit.record(
-        "case_deleted",
-        user=actor,
-        case=case,
-        details={
-            "eservice": case.eservice.name,
-            "status": case.status.name,
-            "documents_deleted": len(keys),
-        },
-    )
+    # The notifications about the case name it and hold the applicant's address: they go too
+    # (subtasks, notices on Mina sidor and mailing recipients go by the database's cascade).
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case.id))
     db.session.delete(case)
     db.session.flush()
     for key in keys:
@@ -1038,6 +1069,8 @@ __all__ = [
     "change_status",
     "delete_case",
     "edit_answers",
+    "move_to_status",
+    "remove_case",
     "remove_self",
     "save_draft",
     "send_status_message",

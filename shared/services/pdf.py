@@ -16,8 +16,8 @@ from fpdf.enums import XPos, YPos
 
 from shared import clock
 from shared.db import db, transactional
-from shared.models import Case, StaffUser
-from shared.services import access, audit, case_queries
+from shared.models import Case, DocumentSource, StaffUser
+from shared.services import access, application, audit, case_queries
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "pdf_fonts"
 FONT = "DejaVu"
@@ -79,8 +79,12 @@ class _ApplicationPdf(FPDF):
         self.ln(1.5)
 
 
-def render_application(case: Case, *, printed_by: StaffUser | None = None) -> bytes:
-    """The PDF of a submitted case: header, every visible answer in step order, the attached files by name."""
+def render_application(case: Case, *, printed_by: StaffUser | None = None, for_applicant: bool = False) -> bytes:
+    """The PDF of a submitted case: header, every visible answer in step order, the attached files by name.
+
+    for_applicant: the applicant's own copy, with the status as citizens see it and only the files
+    attached to the form (what they sent in).
+    """
     printed = _("Printed %(when)s", when=_when(clock.now()))
     if printed_by is not None:
         printed = _("Printed %(when)s by %(name)s", when=_when(clock.now()), name=printed_by.display_name)
@@ -108,7 +112,7 @@ def render_application(case: Case, *, printed_by: StaffUser | None = None) -> by
     pdf.line_of(_("Version"), str(case.version.number))
     pdf.line_of(_("Submitted by"), submitted_by)
     pdf.line_of(_("Submitted"), _when(case.submitted_at))
-    pdf.line_of(_("Status"), case.status.name)
+    pdf.line_of(_("Status"), case.status.label_for_citizen if for_applicant else case.status.name)
     if case.external_number:
         pdf.line_of(_("External case number"), case.external_number)
 
@@ -118,8 +122,14 @@ def render_application(case: Case, *, printed_by: StaffUser | None = None) -> by
             pdf.answer(str(row.question.get("label") or row.question.get("id")), row.text)
 
     documents = case_queries.case_documents(case.id)
+    if for_applicant:
+        documents = [
+            d
+            for d in documents
+            if d.source == DocumentSource.APPLICANT and not d.is_supplement and d.message_id is None
+        ]
     if documents:
-        pdf.heading(_("Documents in the case"))
+        pdf.heading(_("Attached files") if for_applicant else _("Documents in the case"))
         pdf.set_font(FONT, "", 10)
         for document in documents:
             line = f"• {document.filename} ({_size(document.size)}, {_when(document.created_at)})"
@@ -136,4 +146,12 @@ def application_pdf(case_id: int, *, actor: StaffUser) -> tuple[str, bytes]:
     return f"arende-{case.number}.pdf", render_application(case, printed_by=actor)
 
 
-__all__ = ["application_pdf", "render_application"]
+@transactional
+def applicant_pdf(case_id: int, *, applicant: application.Applicant) -> tuple[str, bytes]:
+    """The applicant's PDF of what they submitted (file name, bytes): only their own case, and logged."""
+    case = application.submitted_case(case_id, applicant)
+    audit.record("case_printed_by_applicant", citizen=applicant.citizen, case=case)
+    return f"ansokan-{case.number}.pdf", render_application(case, for_applicant=True)
+
+
+__all__ = ["applicant_pdf", "application_pdf", "render_application"]

@@ -9,6 +9,7 @@ are skipped, unless the environment variable CI is set, where a missing browser 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,40 @@ def page(browser):
         yield context.new_page()
     finally:
         context.close()
+
+
+PHONE_VIEWPORT = {"width": 375, "height": 812}  # a common phone's CSS pixels (iPhone X to 13 mini)
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page in a phone's browser: 375 CSS pixels wide, touch, the meta viewport honoured."""
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="sv-SE"
+    )
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def citizen_login(live):
+    """Log a citizen in on a page through the portal's development test login (/testinloggning).
+
+    ``citizen_login(page, citizen)`` commits the test's rows first (the live server reads them
+    from another connection) and returns once the portal has landed on Mina sidor.
+    """
+
+    def log_in(page, citizen) -> None:
+        db.session.commit()
+        page.goto(live.url + "/testinloggning")
+        page.check(f'input[name=citizen][value="{citizen.id}"]')
+        page.locator("main form[method=post] [type=submit]").click()
+        page.wait_for_url(re.compile(r"/mina-sidor"))
+
+    return log_in
 
 
 class Screenshots:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 import config
+from tests.oidc_provider import oidc_provider  # noqa: F401  (the local e-ID broker, for login tests)
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 

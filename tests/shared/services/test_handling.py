@@ -182,7 +182,7 @@ def test_status_with_a_default_message_sends_it_to_the_applicant(world):
     [message] = db.session.scalars(select(Message).where(Message.case_id == case.id)).all()
     assert message.body == waiting.default_message and message.author_user_id == world.hanna.id
     [email] = [m for m in outbox(NotificationEvent.MESSAGE_TO_APPLICANT) if str(m.channel) == "email"]
-    assert email.link.endswith(f"/mina-sidor/arenden/{case.id}#meddelande-{message.id}")
+    assert email.link.endswith(f"/mina-sidor/arenden/{case.id}?meddelande={message.id}#meddelande-{message.id}")
 
 
 def test_status_must_belong_to_the_eservice_and_not_be_a_draft(world):

@@ -45,7 +45,10 @@ def test_assigned_handler_sends_a_message_and_the_applicant_gets_a_deep_link(wor
     sent = outbox(NotificationEvent.MESSAGE_TO_APPLICANT)
     assert {str(m.channel) for m in sent} == {"email", "portal"}
     for row in sent:
-        assert row.link == f"http://127.0.0.1:5000/mina-sidor/arenden/{case.id}#meddelande-{message.id}"
+        assert (
+            row.link
+            == f"http://127.0.0.1:5000/mina-sidor/arenden/{case.id}?meddelande={message.id}#meddelande-{message.id}"
+        )
         assert "Vi behöver ett intyg" not in row.body  # the message itself never goes by e-mail
     assert [e.kind for e in case.events] == ["message_sent"]
 

@@ -4,7 +4,12 @@
  * the form's order; a condition holds only if every question it names is shown and its
  * comparison holds (an unanswered question makes a comparison false). A hidden question
  * is hidden and its inputs disabled, so its answer is not sent; the server decides again
- * on what it receives. Without this script every question shows.
+ * on what it receives. Without this script every question shows (unless the server drew
+ * it hidden, as a page with one step of a form does).
+ *
+ * A form shown one step at a time tells the script about the questions on other pages in
+ * data-form-context (shared/forms/html.py condition_context): {"shown": [ids], "values":
+ * {id: answer}, "computed": [ids]}.
  */
 (function () {
   "use strict";
@@ -48,7 +53,11 @@
     if (type === "file") {
       var count = 0;
       inputs.forEach(function (el) {
-        if (el.type === "file") { count += el.files ? el.files.length : 0; } else if (el.checked) { count += 1; }
+        if (el.type === "file") {
+          count += el.files ? el.files.length : 0;
+        } else if (el.type === "hidden" || el.checked) {
+          count += 1; // a file attached before: kept by a hidden input or a ticked box
+        }
       });
       return count ? [count] : null;
     }
@@ -88,11 +97,21 @@
     element.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = !visible; });
   }
 
+  function readContext(form) {
+    var text = form.getAttribute("data-form-context");
+    if (!text) { return {}; }
+    try { return JSON.parse(text) || {}; } catch (e) { return {}; }
+  }
+
   function update(form) {
     var shown = {};
     var values = {};
     var computed = {};
     var stepShown = true;
+    var context = readContext(form);
+    (context.shown || []).forEach(function (name) { shown[name] = true; });
+    Object.keys(context.values || {}).forEach(function (name) { values[name] = context.values[name]; });
+    (context.computed || []).forEach(function (name) { computed[name] = true; });
     form.querySelectorAll(".form-step, [data-question]").forEach(function (element) {
       var condition = element.getAttribute("data-visible-if");
       condition = condition ? JSON.parse(condition) : null;

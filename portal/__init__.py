@@ -56,7 +56,7 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
             session["locale"] = chosen
 
     # The idle check runs before the CSRF check: a form posted into an ended session is
-    # shown again (with why), not refused as a forgery.
+    # shown again (with why), not refused as a forgery; g.citizen is known to every answer.
     portal_session.init_app(app)
     csrf.init_app(app)
     oidc.init_app(app)
@@ -69,7 +69,6 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
     app.register_blueprint(apply.bp)
     limits.init_app(app)  # after the blueprints: it limits the views marked @limits.login/submission
 
-    app.before_request(portal_session.load_citizen)
     app.after_request(_security_headers)
 
     @app.context_processor

@@ -64,6 +64,7 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", not app.testing)
     limiter = Limiter(key_func=get_remote_address, default_limits=[])
     limiter.init_app(app)
+    # The app holds its limiter: Flask-Limiter's decorated views refer to it only weakly.
     app.extensions[EXTENSION] = limiter
     for endpoint, view in list(app.view_functions.items()):
         kind = getattr(view, _MARK, None)
@@ -72,8 +73,3 @@ def init_app(app: Flask) -> Limiter:
         _key, _default, methods = KINDS[kind]
         app.view_functions[endpoint] = limiter.limit(_limit_for(kind), methods=methods)(view)
     return limiter
-
-
-def limiter_of(app: Flask) -> Limiter:
-    """The app's limiter (e.g. to reset the counts)."""
-    return app.extensions[EXTENSION]

@@ -24,7 +24,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from shared.services.jobs import DEFAULT_LEASE
+from shared.notify.dispatch import dispatch_due
+from shared.services.absences import end_expired_absences
+from shared.services.jobs import DEFAULT_LEASE, JobReport
+from shared.services.mailings import run_no_answer_actions
+from shared.services.overdue import mark_overdue_cases
+from shared.services.retention import run_retention
+from shared.services.subtasks import remind_due_subtasks
 
 _INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 
@@ -78,16 +84,12 @@ def job(
 
 
 @job("dispatch", "interval", _l("Send queued notifications (e-mail, SMS, Mina sidor) with retries"), seconds=30)
-def dispatch(now: dt.datetime, dry_run: bool = False):
-    from shared.notify.dispatch import dispatch_due
-
+def dispatch(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return dispatch_due(now, dry_run=dry_run)
 
 
 @job("overdue", "interval", _l("Mark open cases past their due date and tell their handlers, once"), minutes=15)
-def overdue(now: dt.datetime, dry_run: bool = False):
-    from shared.services.overdue import mark_overdue_cases
-
+def overdue(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return mark_overdue_cases(now, dry_run=dry_run)
 
 
@@ -100,16 +102,12 @@ def overdue(now: dt.datetime, dry_run: bool = False):
     hour=2,
     minute=30,
 )
-def retention(now: dt.datetime, dry_run: bool = False):
-    from shared.services.retention import run_retention
-
+def retention(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return run_retention(now, dry_run=dry_run)
 
 
 @job("absence_expiry", "interval", _l("End absences whose last day has passed"), hours=1)
-def absence_expiry(now: dt.datetime, dry_run: bool = False):
-    from shared.services.absences import end_expired_absences
-
+def absence_expiry(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return end_expired_absences(now, dry_run=dry_run)
 
 
@@ -119,9 +117,7 @@ def absence_expiry(now: dt.datetime, dry_run: bool = False):
     _l("Move cases that did not answer a mailing by its deadline to its no-answer status"),
     hours=1,
 )
-def mailing_deadlines(now: dt.datetime, dry_run: bool = False):
-    from shared.services.mailings import run_no_answer_actions
-
+def mailing_deadlines(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return run_no_answer_actions(now, dry_run=dry_run)
 
 
@@ -133,7 +129,5 @@ def mailing_deadlines(now: dt.datetime, dry_run: bool = False):
     hour=7,
     minute=0,
 )
-def subtask_reminders(now: dt.datetime, dry_run: bool = False):
-    from shared.services.subtasks import remind_due_subtasks
-
+def subtask_reminders(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return remind_due_subtasks(now, dry_run=dry_run)

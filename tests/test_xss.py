@@ -24,7 +24,7 @@ from shared.models import Case, Category, Citizen, EService, StaffUser
 from shared.services import cases, documents, messages
 from tests import factories
 from tests.backoffice.casehelp import sign_in
-from tests.portal.conftest import csrf_token
+from tests.portal.conftest import csrf_token, log_in_by_test_login
 
 SCRIPT = "<script>window.__xss=1</script>"
 IMAGE = '<img src=x onerror="window.__xss=1;alert(1)">'
@@ -235,9 +235,7 @@ def test_the_back_office_shows_every_payload_as_text(bo_client):
 
 
 def _log_in(client, citizen: Citizen):
-    token = csrf_token(client.get("/testinloggning").get_data(as_text=True))
-    response = client.post("/testinloggning", data={"citizen": citizen.id, "csrf_token": token})
-    assert response.status_code == 302, response.status_code
+    response = log_in_by_test_login(client, citizen)
     return client.get(response.headers["Location"])
 
 

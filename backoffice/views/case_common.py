@@ -22,6 +22,7 @@ from flask_login import current_user
 from shared import clock, forms
 from shared.db import db
 from shared.errors import DomainError, Invalid, NotAllowed, NotFound
+from shared.forms.html import file_size
 from shared.models import Case, StaffUser
 from shared.services import access, audit, case_queries
 
@@ -47,13 +48,6 @@ def local_date(value: dt.datetime | dt.date | None) -> str:
     if isinstance(value, dt.datetime):
         value = clock.to_local(value)
     return value.strftime("%Y-%m-%d")
-
-
-def file_size(size: int | None) -> str:
-    size = size or 0
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
-    return f"{max(1, round(size / 1024))} kB"
 
 
 def css_colour(value: str | None) -> str | None:

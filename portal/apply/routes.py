@@ -32,8 +32,6 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import limits
-from portal.auth.session import load_citizen
-from shared import forms
 from shared.errors import DomainError, Invalid, NotAllowed, NotFound
 from shared.forms import html as forms_html
 from shared.models import Case, EService
@@ -104,40 +102,26 @@ def _render_step(
     message: str | None = None,
     return_to_summary: bool = False,
 ):
-    errors = errors or {}
-    steps = application.visible_steps(definition, values)
-    current = next((s for s in steps if s.number == number), None)
-    if current is None:  # shown for the saved answers but not the posted ones: still this step's page
-        step = definition["steps"][number - 1]
-        current = application.StepInfo(number, len([s for s in steps if s.number < number]) + 1, step)
-    visible = forms.visible_question_ids(definition, values)
-    has_computed = any(q.get("type") == "computed" for q in current.questions)
-    has_conditions = any(q.get("visible_if") for q in current.questions)
+    page = application.step_page(definition, values, number)
     if draft is not None:
         action_url = url_for("apply.step", draft_id=draft.id, step=number)
-        compute_url = url_for("apply.compute", draft_id=draft.id, step=number) if has_computed else None
+        compute_url = url_for("apply.compute", draft_id=draft.id, step=number)
     else:
         action_url = url_for("apply.start", slug=eservice.slug)
-        compute_url = url_for("apply.compute_new", slug=eservice.slug) if has_computed else None
+        compute_url = url_for("apply.compute_new", slug=eservice.slug)
     return render_template(
         "portal/apply/step.html",
         eservice=eservice,
         definition=definition,
         draft=draft,
-        steps=steps,
-        current=current,
-        total=len(steps) + 1,  # the summary is the last step
-        previous=application.previous_step(definition, values, number),
+        page=page,
+        current=page.current,
         values=values,
-        errors=errors,
+        errors=errors or {},
         message=message,
-        visible=visible,
-        computed=forms_html.computed_values(definition, values),
-        context=forms_html.condition_context(definition, values, current.question_ids),
         action_url=action_url,
-        compute_url=compute_url,
-        refreshable=has_conditions or has_computed,
-        can_save_later=g.get("citizen") is not None,
+        compute_url=compute_url if page.has_computed else None,
+        can_save_later=_applicant().may_save_later,
         return_to_summary=return_to_summary,
     )
 
@@ -147,9 +131,6 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
     applicant = _applicant()
     form, files = request.form, forms_html.uploads(request.files, definition)
     remove = form.get("remove_file", "")
-    action = application.REMOVE if remove.isdigit() else form.get("action", application.NEXT)
-    if action not in application.ACTIONS or (action == application.SAVE and applicant.anonymous):
-        action = application.NEXT
     return_to_summary = form.get(RETURN_TO_SUMMARY) == "1"
     try:
         outcome = application.save_step(
@@ -157,7 +138,7 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
             form,
             files,
             applicant=applicant,
-            action=action,
+            action=application.REMOVE if remove.isdigit() else form.get("action"),
             draft_id=draft.id if draft is not None else None,
             eservice_id=eservice.id,
             remove_document_id=int(remove) if remove.isdigit() else None,
@@ -168,7 +149,7 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
         abort(404)
     except NotAllowed as error:
         return _unavailable(error, eservice)
-    draft = outcome.draft
+    draft, action = outcome.draft, outcome.action
     if draft is not None and applicant.anonymous:
         _remember(SESSION_DRAFTS, draft.id)
 
@@ -211,8 +192,6 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge):
     """A post larger than MAX_CONTENT_LENGTH is refused before anything of it is read (CSRF check included)."""
-    if "citizen" not in g:
-        load_citizen()  # the refusal may come before the portal's own before-request steps
     back = request.path if request.endpoint in ("apply.step", "apply.start") else None
     message = _(
         "The files were too large to be received; nothing on the page could be saved. "
@@ -248,12 +227,13 @@ def start(slug: str):
     if application.login_needed(eservice, _applicant()):
         return redirect(url_for("auth.login", next=url_for("apply.start", slug=slug)))
     definition = version.definition
-    steps = application.visible_steps(definition, {})
-    if not steps:
+    try:
+        number = application.first_step(definition)
+    except NotFound:
         abort(404)
     if request.method == "POST":
-        return _post_step(eservice, definition, None, steps[0].number)
-    return _render_step(eservice, definition, None, steps[0].number, {})
+        return _post_step(eservice, definition, None, number)
+    return _render_step(eservice, definition, None, number, {})
 
 
 @bp.route("/ansokan/<int:draft_id>/steg/<int:step>", methods=["GET", "POST"])
@@ -263,16 +243,16 @@ def step(draft_id: int, step: int):
     if response is not None:
         return response
     definition, answers = draft.version.definition, draft.answers or {}
-    if not 1 <= step <= application.step_count(definition):
-        abort(404)
     if request.method == "POST":
         return _post_step(draft.eservice, definition, draft, step)
-    if application.step_info(definition, answers, step) is None:
-        # Not asked for the answers given: on to the next step that is.
-        following = application.next_step(definition, answers, step)
-        if following is None:
-            return redirect(url_for("apply.summary", draft_id=draft.id))
-        return redirect(url_for("apply.step", draft_id=draft.id, step=following))
+    try:
+        shown = application.step_to_show(definition, answers, step)
+    except NotFound:
+        abort(404)
+    if shown is None:
+        return redirect(url_for("apply.summary", draft_id=draft.id))
+    if shown != step:  # not asked for the answers given: on to the next step that is
+        return redirect(url_for("apply.step", draft_id=draft.id, step=shown))
     errors = application.step_errors(draft, step) if request.args.get("fel") else {}
     message = None
     if errors:
@@ -282,7 +262,7 @@ def step(draft_id: int, step: int):
         definition,
         draft,
         step,
-        application.form_values(definition, answers),
+        forms_html.input_values(definition, answers),
         errors=errors,
         message=message,
         return_to_summary=request.args.get("andra") == "1",
@@ -311,10 +291,11 @@ def compute_new(slug: str):
         abort(404)
     if application.login_needed(eservice, _applicant()):
         abort(403)
-    steps = application.visible_steps(version.definition, {})
-    if not steps:
+    try:
+        number = application.first_step(version.definition)
+    except NotFound:
         abort(404)
-    return jsonify(computed=application.preview_computed(version.definition, {}, request.form, steps[0].number))
+    return jsonify(computed=application.preview_computed(version.definition, {}, request.form, number))
 
 
 @bp.get("/ansokan/<int:draft_id>")
@@ -340,18 +321,17 @@ def saved(draft_id: int):
 
 def _render_summary(draft: Case, *, contact_email: str | None = None, errors=None, message=None):
     applicant = _applicant()
-    citizen = applicant.citizen
-    ask_email = applicant.anonymous or not (citizen.email if citizen is not None else None)
     if contact_email is None:
         contact_email = application.first_email_answer(draft) or ""
+    sections = application.summary_sections(draft)
     return render_template(
         "portal/apply/summary.html",
         draft=draft,
         eservice=draft.eservice,
-        sections=application.summary_sections(draft),
-        total=len(application.visible_steps(draft.version.definition, draft.answers or {})) + 1,
+        sections=sections,
+        total=len(sections) + 1,  # a section per step shown, and the summary
         token=secrets.token_urlsafe(24),
-        ask_email=ask_email,
+        ask_email=applicant.asks_receipt_email,
         email_required=applicant.anonymous,
         contact_email=contact_email,
         errors=errors or {},
@@ -369,13 +349,13 @@ def summary(draft_id: int):
     if request.method == "GET":
         return _render_summary(draft)
     applicant = _applicant()
-    contact_email = (request.form.get(application.CONTACT_EMAIL) or "").strip()[:320]
+    contact_email = request.form.get(application.CONTACT_EMAIL) or ""
     try:
         case = application.submit_application(
             draft.id,
             applicant=applicant,
-            idempotency_key=(request.form.get(FORM_TOKEN) or "")[:64] or None,
-            contact_email=contact_email if (applicant.anonymous or not applicant.citizen.email) else None,
+            idempotency_key=request.form.get(FORM_TOKEN),
+            contact_email=contact_email,
         )
     except AlreadySubmitted as error:
         return redirect(url_for("apply.receipt", case_id=error.case_id))
@@ -438,9 +418,12 @@ def receipt(case_id: int):
     case, response = _own_case(case_id)
     if response is not None:
         return response
-    citizen = g.get("citizen")
-    receipt_to = (citizen.email if citizen is not None and citizen.notify_by_email else None) or case.contact_email
-    return render_template("portal/apply/receipt.html", case=case, eservice=case.eservice, receipt_to=receipt_to)
+    return render_template(
+        "portal/apply/receipt.html",
+        case=case,
+        eservice=case.eservice,
+        receipt_to=application.receipt_address(case),
+    )
 
 
 @bp.get("/kvittens/<int:case_id>/ansokan.pdf")

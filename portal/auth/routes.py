@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal import limits
 from portal.auth import oidc
 from portal.auth.forms import TestLoginForm
-from portal.auth.session import log_in, log_out, safe_local_path
+from portal.auth.session import LOGIN_METHOD_KEY, log_in, log_out, safe_local_path
 from shared.db import db
 from shared.errors import Invalid, NotFound
 from shared.models import Citizen
@@ -39,12 +39,14 @@ def _safe_next(default: str) -> str:
     return safe_local_path(request.values.get("next")) or default
 
 
-def _redirect_uri() -> str:
-    configured = current_app.config.get("OIDC_REDIRECT_URI")
-    if configured:
-        return configured
+def _external_url(endpoint: str) -> str:
+    """A full URL of the portal for the broker (https wherever the cookies are Secure)."""
     scheme = "https" if current_app.config.get("SESSION_COOKIE_SECURE") else request.scheme
-    return url_for("auth.callback", _external=True, _scheme=scheme)
+    return url_for(endpoint, _external=True, _scheme=scheme)
+
+
+def _redirect_uri() -> str:
+    return current_app.config.get("OIDC_REDIRECT_URI") or _external_url("auth.callback")
 
 
 def _start_eid():
@@ -57,6 +59,8 @@ def _start_eid():
         return _failed(failure.reason)
 
 
+# Failures where trying again may help (not a personnummer the e-ID lacks or gets wrong).
+_RETRYABLE = {"cancelled", "state", "failed", "unavailable"}
 _FAILURES = {
     # reason: (HTTP status, message)
     "cancelled": (200, _l("The login was cancelled. You are not logged in.")),
@@ -86,8 +90,9 @@ def _failed(reason: str):
         render_template(
             "portal/login_failed.html",
             message=str(message),
-            reason=reason,
-            retry=url_for("auth.login_eid", next=session.get(NEXT_KEY)) if oidc.is_configured() else None,
+            retry=url_for("auth.login_eid", next=session.get(NEXT_KEY))
+            if reason in _RETRYABLE and oidc.is_configured()
+            else None,
         ),
         status,
     )
@@ -130,8 +135,7 @@ def callback():
     except Invalid:
         return _failed("invalid_personnummer")
     target = safe_local_path(session.get(NEXT_KEY)) or url_for("mypages.index")
-    log_in(citizen)
-    session["login_method"] = "e-id"
+    log_in(citizen, method="e-id")
     flash(_("You are logged in as %(name)s.", name=citizen.full_name or citizen.personnummer_display), "success")
     return redirect(target)
 
@@ -151,8 +155,7 @@ def test_login():
             citizen = citizens.log_in_for_test(form.citizen.data)
         except NotFound:
             abort(404)
-        log_in(citizen)
-        session["login_method"] = "test"
+        log_in(citizen, method="test")
         flash(_("You are logged in as %(name)s.", name=citizen.full_name or citizen.personnummer_display), "success")
         return redirect(_safe_next(url_for("mypages.index")))
     return render_template(
@@ -165,15 +168,14 @@ def logout():
     if request.method == "GET":
         # Logging out changes state: the page asks, the button posts (with CSRF).
         return render_template("portal/logout.html")
-    by_eid = g.get("citizen") is not None and session.get("login_method") == "e-id"
+    by_eid = g.get("citizen") is not None and session.get(LOGIN_METHOD_KEY) == "e-id"
     log_out()
     flash(_("You are logged out."), "success")
     start = url_for("catalogue.start")
     if by_eid:
         # End the broker's session too (RP-initiated logout), when it offers that; it sends
         # the browser back to the start page, where the message above is shown.
-        scheme = "https" if current_app.config.get("SESSION_COOKIE_SECURE") else request.scheme
-        end_session = oidc.logout_url(url_for("catalogue.start", _external=True, _scheme=scheme))
+        end_session = oidc.logout_url(_external_url("catalogue.start"))
         if end_session:
             return redirect(end_session)
     return redirect(start)

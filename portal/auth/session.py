@@ -25,6 +25,7 @@ from shared.db import db
 from shared.models import Citizen
 
 SESSION_KEY = "citizen_id"
+LOGIN_METHOD_KEY = "login_method"
 LAST_SEEN_KEY = "last_seen"
 # Kept across a login, a logout and the end of an idle session.
 KEEP_KEYS = ("locale",)
@@ -77,15 +78,6 @@ def safe_local_path(target: str | None, *, host: str | None = None) -> str | Non
     return path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
-def _kept() -> dict[str, Any]:
-    return {key: session[key] for key in KEEP_KEYS if key in session}
-
-
-def _restart(kept: dict[str, Any]) -> None:
-    session.clear()
-    session.update(kept)
-
-
 def _idle_minutes(app: Flask) -> int:
     return max(1, round(app.permanent_session_lifetime.total_seconds() / 60))
 
@@ -103,7 +95,7 @@ def end_idle_session() -> Response | None:
         return None
     was_logged_in = SESSION_KEY in session
     had_more = any(key not in _HOUSEKEEPING for key in session)
-    _restart(_kept())
+    log_out()
     minutes = _idle_minutes(current_app)
     if was_logged_in:
         flash(
@@ -131,23 +123,37 @@ def stamp_last_seen(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Sessions that end when idle; call before CSRF protection is set up, so the idle check runs first."""
+    """Sessions that end when idle, and ``g.citizen``; call before CSRF protection is set up.
+
+    The idle check and the citizen come before the CSRF check (and its reading of the
+    form, which may refuse a too large post): every answer, an error page included, knows
+    who is logged in.
+    """
     app.session_interface = PortalSessionInterface()
     app.before_request(end_idle_session)
+    app.before_request(load_citizen)
     app.after_request(stamp_last_seen)
 
 
 def load_citizen() -> None:
+    """Before each request: the logged-in citizen in ``g.citizen`` (None for a visitor and for static files)."""
+    if request.endpoint in _PASSIVE_ENDPOINTS:
+        g.citizen = None
+        return
     citizen_id = session.get(SESSION_KEY)
     g.citizen = db.session.get(Citizen, citizen_id) if citizen_id else None
     if citizen_id and g.citizen is None:  # the citizen was removed meanwhile
         session.pop(SESSION_KEY, None)
 
 
-def log_in(citizen: Citizen) -> None:
-    """Start a fresh session for the citizen: nothing from before the login is kept but the language."""
-    _restart(_kept())
+def log_in(citizen: Citizen, *, method: str) -> None:
+    """Start a fresh session for the citizen: nothing from before the login is kept but the language.
+
+    ``method`` ("e-id", "test") tells the logout whether the broker's session is to end too.
+    """
+    log_out()
     session[SESSION_KEY] = citizen.id
+    session[LOGIN_METHOD_KEY] = method
     # A browser-session cookie: it ends when the browser closes, and after 30 idle
     # minutes on the server (end_idle_session).
     session.permanent = False
@@ -155,7 +161,9 @@ def log_in(citizen: Citizen) -> None:
 
 def log_out() -> None:
     """End the session: nothing is kept but the language."""
-    _restart(_kept())
+    kept = {key: session[key] for key in KEEP_KEYS if key in session}
+    session.clear()
+    session.update(kept)
 
 
 def citizen_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,8 +16,9 @@ from flask_babel import ngettext
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.auth.session import citizen_required, load_citizen
+from portal.auth.session import citizen_required
 from shared.errors import Invalid, NotAllowed, NotFound
+from shared.forms.html import file_size
 from shared.services import documents, messages, mypages
 
 bp = Blueprint("mypages", __name__, url_prefix="/mina-sidor")
@@ -26,14 +27,6 @@ bp = Blueprint("mypages", __name__, url_prefix="/mina-sidor")
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"file_size": file_size}
-
-
-def file_size(size: int | None) -> str:
-    """A file's size as people read it (12 kB, 1,4 MB)."""
-    size = size or 0
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
-    return f"{max(1, round(size / 1024))} kB"
 
 
 def upload_limits() -> dict[str, Any]:
@@ -61,8 +54,6 @@ def _uploads(name: str) -> list[FileStorage]:
 @bp.errorhandler(RequestEntityTooLarge)
 def _request_too_large(_error: RequestEntityTooLarge):
     """A post over MAX_CONTENT_LENGTH is refused before its form can be read (the CSRF check reads it first)."""
-    if "citizen" not in g:
-        load_citizen()
     case_id = (request.view_args or {}).get("case_id")
     field = {"mypages.reply": "attachments", "mypages.supplement": "files"}.get(request.endpoint or "")
     if g.citizen is None or case_id is None or field is None:

@@ -2,9 +2,9 @@
 
 Each channel has a backend chosen in the configuration:
 
-- e-mail (``MAIL_BACKEND``): ``smtp`` sends through Flask-Mail over SMTP, one connection
-  per batch; ``file`` writes each message as ``<uuid>.eml`` to ``MAIL_FOLDER``
-  (development). Every message carries ``Message-ID: <uuid@domain>`` from its outbox row.
+- e-mail (``MAIL_BACKEND``): ``smtp`` sends over SMTP (Flask-Mail's ``MAIL_*`` settings),
+  one connection per batch; ``file`` writes each message as ``<uuid>.eml`` to
+  ``MAIL_FOLDER`` (development). Every message carries ``Message-ID: <uuid@domain>`` from its outbox row.
 - SMS (``SMS_BACKEND``): ``http`` posts to a 46elks-style gateway (form fields ``from``,
   ``to``, ``message``; basic auth with ``SMS_USERNAME``/``SMS_PASSWORD``; the row's uuid in
   an ``Idempotency-Key`` header); ``log`` writes the SMS to the application log.
@@ -24,7 +24,6 @@ import logging
 import os
 import smtplib
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +89,8 @@ class Outgoing:
 class Sender(Protocol):
     def send(self, message: Outgoing) -> None: ...
 
+    def close(self) -> None: ...
+
 
 # -- e-mail ------------------------------------------------------------------------------------
 
@@ -109,64 +110,50 @@ _UTF8_BASE64.header_encoding = BASE64
 
 
 @functools.lru_cache(maxsize=64)
-def _sanitized(address: str) -> str:
+def _encoded_sender(address: str) -> str:
     return flask_mail.sanitize_address(address)
 
 
-class NotificationEmail(flask_mail.Message):
-    """Flask-Mail's message for a plain-text notification, built and rendered for speed.
+@dataclass(frozen=True)
+class NotificationEmail:
+    """A plain-text notification, written directly as the bytes that go on the wire.
 
-    Two things of Flask-Mail's cost more than the SMTP exchange itself and give a
-    notification nothing: its constructor asks the resolver for this host's name for a
-    Message-ID (we give our own), and it renders through the e-mail package's generic
-    generator and header folding. A plain-text notification is one text/plain part in
-    base64: written directly, with the addresses encoded by Flask-Mail's sanitize_*.
+    Not Flask-Mail's Message, for speed (``benchmarks/dispatch.py``): its constructor asks
+    the resolver for this host's name for a Message-ID (ours comes from the outbox row),
+    and its rendering through the e-mail package's generator costs more than the SMTP
+    exchange itself. A notification is one text/plain part in base64, with the addresses
+    encoded by Flask-Mail's ``sanitize_address`` (the From and To headers, MAIL FROM and RCPT TO).
     """
 
-    def __init__(self, *, subject: str, recipient: str, body: str, sender: str, msg_id: str, extra_headers: dict):
-        # Everything flask_mail.Message.__init__ sets, without its make_msgid().
-        self.recipients = [recipient]
-        self.to_header = flask_mail.sanitize_address(recipient)  # encoded once: the header and RCPT TO
-        self.subject = subject
-        self.sender = sender
-        self.reply_to = None
-        self.cc = []
-        self.bcc = []
-        self.body = body
-        self.alts = {}
-        self.date = None
-        self.msgId = msg_id
-        self.charset = None
-        self.extra_headers = extra_headers
-        self.mail_options = []
-        self.rcpt_options = []
-        self.attachments = []
+    sender: str
+    recipient: str
+    subject: str
+    body: str
+    msg_id: str
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
     def as_bytes(self) -> bytes:
-        """The message as it goes on the wire: the headers and base64 body MIMEText would give, written directly."""
-        subject = flask_mail.force_text(self.subject or "")
-        if subject and not subject.isascii():
+        """The headers and base64 body MIMEText would give."""
+        subject = self.subject
+        if not subject.isascii():
             # RFC 2047 in base64, folded into encoded words of at most 76 characters.
             subject = Header(subject, _UTF8_BASE64, header_name="Subject").encode(linesep="\r\n")
         headers = [
-            ("From", _sanitized(self.sender)),
-            ("To", self.to_header),
+            ("From", self.sender),
+            ("To", self.recipient),
             ("Subject", subject),
-            ("Date", formatdate(self.date, localtime=True)),
-            ("Message-ID", self.msgId),
+            ("Date", formatdate(localtime=True)),
+            ("Message-ID", self.msg_id),
             ("MIME-Version", "1.0"),
             ("Content-Type", 'text/plain; charset="utf-8"'),
             ("Content-Transfer-Encoding", "base64"),
-            *(self.extra_headers or {}).items(),
+            *self.extra_headers,
         ]
         head = "".join(_fold(f"{name}: {value}") + "\r\n" for name, value in headers if value)
         # Text in MIME's canonical form has CRLF line breaks, also inside base64.
-        text = (self.body or "").replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+        text = self.body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
         body = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
         return head.encode("ascii") + b"\r\n" + body
-
-    def as_string(self) -> str:
-        return self.as_bytes().decode("ascii")
 
 
 def _fold(line: str, width: int = 78) -> str:
@@ -184,87 +171,33 @@ def _fold(line: str, width: int = 78) -> str:
     return "\r\n".join(folded)
 
 
-def build_email(message: Outgoing, app: Flask | None = None) -> flask_mail.Message:
-    """A Flask-Mail message for an outbox row: plain text, marked as automatic, Message-ID from its uuid."""
+def build_email(message: Outgoing, app: Flask | None = None) -> NotificationEmail:
+    """The e-mail of an outbox row: plain text, marked as automatic, Message-ID from its uuid."""
     app = app or current_app
     sender = app.config.get("MAIL_DEFAULT_SENDER")
     if not sender:
         raise ConnectionFailure("no sender: set ETJANST_MAIL_DEFAULT_SENDER")
     if not message.address or "@" not in message.address:
         raise PermanentFailure(f"no e-mail address: {message.address!r}")
-    email = NotificationEmail(
-        subject=message.subject or "",
-        recipient=message.address.strip(),
+    recipient, subject = message.address.strip(), message.subject or ""
+    if any("\r" in value or "\n" in value for value in (sender, recipient, subject)):
+        raise PermanentFailure("a line break in the address or the subject")
+    return NotificationEmail(
+        sender=_encoded_sender(sender),
+        recipient=flask_mail.sanitize_address(recipient),
+        subject=subject,
         body=message.body,
-        sender=sender,
         msg_id=message_id(message.uuid, sender),
         # RFC 3834: out-of-office robots must not answer a notification.
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Etjanst-Notification": message.uuid},
+        extra_headers=(("Auto-Submitted", "auto-generated"), ("X-Etjanst-Notification", message.uuid)),
     )
-    if email.has_bad_headers():
-        raise PermanentFailure("a line break in the address or the subject")
-    return email
-
-
-class _SmtpConnection(flask_mail.Connection):
-    """Flask-Mail's connection with a timeout, and a goodbye that never raises."""
-
-    def __init__(self, state: Any, timeout: float) -> None:
-        super().__init__(state)
-        self.timeout = timeout
-
-    def configure_host(self) -> smtplib.SMTP:
-        state = self.mail
-        if state.use_ssl:
-            host: smtplib.SMTP = smtplib.SMTP_SSL(state.server, state.port, timeout=self.timeout)
-        else:
-            host = smtplib.SMTP(state.server, state.port, timeout=self.timeout)
-        host.set_debuglevel(int(state.debug))
-        if state.use_tls:
-            host.starttls()
-        if state.username and state.password:
-            host.login(state.username, state.password)
-        return host
-
-    def send(self, message: flask_mail.Message, envelope_from: str | None = None) -> None:
-        """Flask-Mail's send, with a notification's addresses encoded once (Flask-Mail parses them again)."""
-        if not isinstance(message, NotificationEmail):
-            return super().send(message, envelope_from)
-        if message.date is None:
-            message.date = time.time()
-        if self.host is not None:
-            self.host.sendmail(
-                _sanitized(envelope_from or message.sender),
-                [message.to_header],
-                message.as_bytes(),
-                message.mail_options,
-                message.rcpt_options,
-            )
-        flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)
-        self.num_emails += 1
-        if self.num_emails == self.mail.max_emails:
-            self.num_emails = 0
-            if self.host:
-                self.host.quit()
-                self.host = self.configure_host()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.host is not None:
-            try:
-                self.host.quit()
-            except (smtplib.SMTPException, OSError):
-                self.host.close()
-            self.host = None
 
 
 def _smtp_failure(exc: Exception) -> DeliveryError:
     """What an SMTP error means for the row: permanent on 5xx about this message, else try again."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
-        detail = "; ".join(
-            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-            for code, msg in exc.recipients.values()
-        )
+        detail = "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
         failure = PermanentFailure if codes and all(500 <= c < 600 for c in codes) else TemporaryFailure
         return failure(f"recipient refused: {detail}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
@@ -280,8 +213,6 @@ def _smtp_failure(exc: Exception) -> DeliveryError:
         return ConnectionFailure(f"{exc.__class__.__name__}: {exc}")
     if isinstance(exc, smtplib.SMTPException):
         return TemporaryFailure(f"{exc.__class__.__name__}: {exc}")
-    if isinstance(exc, AssertionError):  # Flask-Mail: no sender configured
-        return ConnectionFailure(f"mail settings: {exc}")
     return PermanentFailure(f"{exc.__class__.__name__}: {exc}")
 
 
@@ -290,32 +221,40 @@ def _text(value: Any) -> str:
 
 
 class SmtpSender:
-    """Sends over one SMTP connection (opened on the first message, reopened after a disconnect)."""
+    """Sends over one SMTP connection with Flask-Mail's MAIL_* settings (opened on the first message, again after a disconnect)."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         # The settings as they are now (tests point them at their own server).
-        self.state = mail.init_mail(app.config, app.debug, app.testing)
+        self.settings = mail.init_mail(app.config, app.debug, app.testing)
         self.timeout = float(app.config.get("MAIL_TIMEOUT", 30))
-        self.connection: _SmtpConnection | None = None
+        self.host: smtplib.SMTP | None = None
 
-    def _connection(self) -> _SmtpConnection:
-        if self.connection is None:
-            connection = _SmtpConnection(self.state, self.timeout)
-            try:
-                connection.__enter__()
-            except (smtplib.SMTPException, OSError) as exc:
-                raise ConnectionFailure(f"cannot connect to {self.state.server}:{self.state.port}: {exc}") from exc
-            self.connection = connection
-        return self.connection
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        host = None
+        try:
+            smtp = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+            host = smtp(settings.server, settings.port, timeout=self.timeout)
+            host.set_debuglevel(int(settings.debug))
+            if settings.use_tls:
+                host.starttls()
+            if settings.username and settings.password:
+                host.login(settings.username, settings.password)
+            return host
+        except (smtplib.SMTPException, OSError) as exc:
+            if host is not None:
+                host.close()
+            raise ConnectionFailure(f"cannot connect to {settings.server}:{settings.port}: {exc}") from exc
 
     def send(self, message: Outgoing) -> None:
         email = build_email(message, self.app)
-        connection = self._connection()
+        if self.settings.suppress:  # MAIL_SUPPRESS_SEND (Flask-Mail's, on by default in tests)
+            return
+        if self.host is None:
+            self.host = self._connect()
         try:
-            connection.send(email)
-        except flask_mail.BadHeaderError as exc:
-            raise PermanentFailure("a line break in the address or the subject") from exc
+            self.host.sendmail(email.sender, [email.recipient], email.as_bytes())
         except Exception as exc:
             failure = _smtp_failure(exc)
             if failure.connection:
@@ -323,9 +262,13 @@ class SmtpSender:
             raise failure from exc
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.__exit__(None, None, None)
-            self.connection = None
+        """Say goodbye; never raises."""
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+            self.host = None
 
 
 class FileSender:
@@ -446,7 +389,9 @@ EMAIL_BACKENDS = {"smtp": SmtpSender, "file": FileSender}
 SMS_BACKENDS = {"http": HttpSmsSender, "log": lambda app: LogSmsSender()}
 
 
-def _make_sender(channel: Channel, app: Flask):
+def make_sender(channel: Channel, app: Flask | None = None) -> Sender:
+    """The configured sender of a channel, for one batch (close it afterwards); UnknownBackend if there is none."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if channel == Channel.PORTAL:
         return PortalSender()
     if channel == Channel.EMAIL:
@@ -463,8 +408,7 @@ def _make_sender(channel: Channel, app: Flask):
 @contextmanager
 def open_sender(channel: Channel | str, app: Flask | None = None) -> Iterator[Sender]:
     """A sender for one channel for the length of a batch (one SMTP connection, one HTTP session)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    sender = _make_sender(Channel(channel), app)
+    sender = make_sender(Channel(channel), app)
     try:
         yield sender
     finally:
@@ -481,6 +425,7 @@ __all__ = [
     "UnknownBackend",
     "build_email",
     "e164",
+    "make_sender",
     "message_id",
     "open_sender",
 ]

@@ -32,23 +32,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared import clock, roles
 from shared.db import db, is_postgresql, transactional
 from shared.errors import NotAllowed, NotFound
 from shared.models import Channel, OutboxMessage, OutboxState, StaffUser
-from shared.notify.backends import DeliveryError, Outgoing, TemporaryFailure, open_sender
+from shared.notify.backends import DeliveryError, Outgoing, TemporaryFailure, make_sender
 from shared.services.jobs import JobReport, host_name
 
 BATCH_SIZE = 100
@@ -227,39 +227,27 @@ _RESULT = (
 class _Recorder:
     """Writes each row's result as soon as it is known.
 
-    E-mail and SMS results are written by a thread of this batch on an autocommit
+    E-mail and SMS results are written by a worker thread of this batch on an autocommit
     connection of its own (one statement, one round trip, committed by itself), while the
-    next message goes out: the database and the mail server work at the same time. The
-    next result waits until the previous one is committed, so at most two rows (one being
-    recorded, one being sent) are ever unrecorded; ``recover_expired_claims`` knows it.
-    Mina sidor results are committed with the notice the sender added to the session.
+    next message goes out: the database and the mail server work at the same time. A
+    result is handed over only once the previous one is committed, so at most two rows
+    (one being recorded, one being sent) are ever unrecorded; ``recover_expired_claims``
+    knows it. Mina sidor results are committed with the notice the sender added to the session.
     """
 
     def __init__(self, claim: _Claim, at: dt.datetime, counts: Counter) -> None:
         self.claim, self.at, self.counts = claim, at, counts
-        self.error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None
+        self._pending: Future | None = None
         if claim.channel != Channel.PORTAL:
-            self._queue: queue.Queue = queue.Queue()
-            self._free = threading.Semaphore(1)  # one result in the writer's hands at a time
-            self._engine = db.engine
-            self._thread = threading.Thread(target=self._write_in_order, name="outbox-results", daemon=True)
-            self._thread.start()
+            self._connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-results")
 
-    def _write_in_order(self) -> None:
-        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            while (params := self._queue.get()) is not None:
-                try:
-                    if self.error is None:
-                        conn.execute(_RESULT, params)
-                except BaseException as exc:  # the batch stops; its rows are recovered later
-                    self.error = exc
-                finally:
-                    self._free.release()
-
-    def _check(self) -> None:
-        if self.error is not None:
-            raise self.error
+    def _wait(self) -> None:
+        """Until the previous result is committed; its error, if any, stops the batch."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _write(self, row: _Row, **values) -> None:
         params = {
@@ -272,13 +260,12 @@ class _Recorder:
             "error": None,
             **values,
         }
-        if self._thread is None:
+        if self._connection is None:
             db.session.execute(_RESULT, params)
             db.session.commit()
             return
-        self._free.acquire()  # the previous result is committed
-        self._check()
-        self._queue.put(params)
+        self._wait()
+        self._pending = self._writer.submit(self._connection.execute, _RESULT, params)
 
     def sent(self, row: _Row) -> None:
         self._write(row, new_state=OutboxState.SENT, sent_time=clock.now())
@@ -301,11 +288,14 @@ class _Recorder:
 
     def close(self) -> None:
         """Wait until every result is committed."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-            self._check()
+        if self._connection is None:
+            return
+        try:
+            self._wait()
+        finally:
+            self._writer.shutdown()
+            self._connection.close()
+            self._connection = None
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -330,52 +320,49 @@ def _release(claim: _Claim, rows: list[_Row]) -> None:
 
 def _deliver(claim: _Claim, at: dt.datetime, counts: Counter) -> bool:
     """Send a claimed batch, recording each row's result; False when the channel's connection failed."""
-    recorder = _Recorder(claim, at, counts)
-    current = -1
+    touched = 0  # rows handed to the sender or given up on; the rest go back if the batch stops
     try:
-        try:
-            sender_context = open_sender(claim.channel)
-            sender = sender_context.__enter__()
-        except DeliveryError as exc:
-            for row in claim.rows:
-                recorder.failed(row, exc)
-            return False
-        try:
-            renewed = time.monotonic()
-            for current, row in enumerate(claim.rows):
-                if time.monotonic() - renewed > LEASE.total_seconds() / 3:
-                    _renew(claim)
-                    renewed = time.monotonic()
-                try:
-                    sender.send(row.message)
-                except Exception as exc:  # a bug in one row must not stop the others
-                    db.session.rollback()
-                    error = (
-                        exc if isinstance(exc, DeliveryError) else TemporaryFailure(f"{exc.__class__.__name__}: {exc}")
-                    )
-                    recorder.failed(row, error)
-                    if error.connection:  # the rest of the batch could not go either: each attempt counts
-                        for rest in claim.rows[current + 1 :]:
-                            recorder.failed(rest, error)
-                        current = len(claim.rows)
-                        return False
-                    continue
-                try:
-                    recorder.sent(row)
-                except IntegrityError:  # a Mina sidor notice of this row exists already: it was delivered
-                    db.session.rollback()
-                    recorder.sent(row)
-            current = len(claim.rows)
-            return True
-        finally:
-            sender_context.__exit__(None, None, None)
+        with closing(_Recorder(claim, at, counts)) as recorder:
+            try:
+                sender = make_sender(claim.channel)
+            except DeliveryError as exc:
+                touched = len(claim.rows)
+                for row in claim.rows:
+                    recorder.failed(row, exc)
+                return False
+            with closing(sender):
+                renewed = time.monotonic()
+                for index, row in enumerate(claim.rows):
+                    if time.monotonic() - renewed > LEASE.total_seconds() / 3:
+                        _renew(claim)
+                        renewed = time.monotonic()
+                    touched = index + 1
+                    try:
+                        sender.send(row.message)
+                    except Exception as exc:  # a bug in one row must not stop the others
+                        db.session.rollback()
+                        error = (
+                            exc
+                            if isinstance(exc, DeliveryError)
+                            else TemporaryFailure(f"{exc.__class__.__name__}: {exc}")
+                        )
+                        recorder.failed(row, error)
+                        if error.connection:  # the rest of the batch could not go either: each attempt counts
+                            touched = len(claim.rows)
+                            for rest in claim.rows[index + 1 :]:
+                                recorder.failed(rest, error)
+                            return False
+                        continue
+                    try:
+                        recorder.sent(row)
+                    except IntegrityError:  # a Mina sidor notice of this row exists already: it was delivered
+                        db.session.rollback()
+                        recorder.sent(row)
+                return True
     finally:
-        try:
-            recorder.close()
-        finally:
-            # Stopped by an error of our own (not a failed send): the rows after the current
-            # one were never touched and go back at once; the current one stays for recovery.
-            _release(claim, claim.rows[current + 1 :])
+        # Stopped by an error of our own (not a failed send): the rows never handed to the
+        # sender go back at once; the one on its way stays for recovery (see the docstring).
+        _release(claim, claim.rows[touched:])
 
 
 def dispatch_due(now: dt.datetime | None = None, *, dry_run: bool = False) -> JobReport:

@@ -268,7 +268,8 @@ def require(user: StaffUser | None, action: Action, case: Case | None) -> None:
         raise error
 
 
-def _citizen_denial(citizen: Citizen | None, action: str, case: Case | None) -> DomainError | None:
+def citizen_denial(citizen: Citizen | None, action: str, case: Case | None) -> DomainError | None:
+    """Why the citizen may not do the action on the case (NotFound: not theirs), or None when they may."""
     if action not in CITIZEN_ACTIONS:
         raise ValueError(f"unknown citizen action: {action!r}")
     if citizen is None or case is None or case.citizen_id is None or case.citizen_id != citizen.id:
@@ -296,12 +297,12 @@ def _citizen_denial(citizen: Citizen | None, action: str, case: Case | None) -> 
 
 def can_citizen(citizen: Citizen | None, action: CitizenAction, case: Case | None) -> bool:
     """Whether the citizen may do the action on the case (their own only)."""
-    return _citizen_denial(citizen, action, case) is None
+    return citizen_denial(citizen, action, case) is None
 
 
 def require_citizen(citizen: Citizen | None, action: CitizenAction, case: Case | None) -> None:
     """Raise NotFound (not their case) or NotAllowed (not now) unless the citizen may do the action."""
-    error = _citizen_denial(citizen, action, case)
+    error = citizen_denial(citizen, action, case)
     if error is not None:
         raise error
 

@@ -22,17 +22,18 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select, text
 
 from shared import clock, forms, storage
-from shared.db import db, is_postgresql, transactional
+from shared.db import db, transactional
 from shared.errors import Invalid, NotAllowed, NotFound
 from shared.forms import html as forms_html
-from shared.forms.answers import _walk
+from shared.forms.answers import _Walk, _walk
 from shared.forms.fields import DEFAULT_CONTENT_TYPES, DEFAULT_MAX_SIZE_MB, content_type_allowed
 from shared.forms.structure import NO_INPUT_TYPES, Definition, Step, iter_steps
-from shared.models import Case, Citizen, Document, DocumentSource, EService, EServiceVersion
+from shared.models import Case, Channel, Citizen, Document, EService, EServiceVersion
+from shared.notify.outbox import applicant_addressees
 from shared.services import access, audit, cases, catalogue, documents
+from shared.services.cases import _first_answer, _form_attachments, _lock_case, _published_version
 
 Upload = tuple[str, IO[bytes], str]  # (file name, stream, content type the browser gave)
 
@@ -53,6 +54,16 @@ class Applicant:
     @property
     def anonymous(self) -> bool:
         return self.citizen is None
+
+    @property
+    def may_save_later(self) -> bool:
+        """Spara och fortsätt senare is for a citizen with e-ID: an anonymous draft lives only in this session."""
+        return self.citizen is not None
+
+    @property
+    def asks_receipt_email(self) -> bool:
+        """Whether Skicka in asks for an e-mail address for the receipt: none is known (required when anonymous)."""
+        return self.citizen is None or not self.citizen.email
 
 
 class AlreadySubmitted(NotAllowed):
@@ -96,6 +107,7 @@ class StepOutcome:
     to show again (the posted answers over the saved ones, files with their names), and the errors."""
 
     draft: Case | None
+    action: str  # what was done: the button pressed, as far as the applicant may use it
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)  # beside the step's fields, as the action asks
     upload_errors: dict[str, str] = field(default_factory=dict)  # files that were not accepted
@@ -113,6 +125,31 @@ class StepOutcome:
 
 
 @dataclass(frozen=True)
+class StepPage:
+    """What the page of one step shows for the answers as they stand (saved, or as posted)."""
+
+    steps: list[StepInfo]  # the steps shown, for the progress
+    current: StepInfo
+    previous: int | None  # where Föregående goes; None on the first step
+    visible: set[str]  # the questions shown (the others are drawn hidden)
+    computed: dict[str, str]  # the computed questions' results, written for people
+    context: dict[str, Any]  # what forms/conditions.js must know of the other steps (html.condition_context)
+
+    @property
+    def total(self) -> int:
+        return len(self.steps) + 1  # the summary is the last step
+
+    @property
+    def has_computed(self) -> bool:
+        return any(q.get("type") == "computed" for q in self.current.questions)
+
+    @property
+    def refreshable(self) -> bool:
+        """Whether the answers can change the page: follow-up questions or computed values."""
+        return self.has_computed or any(q.get("visible_if") for q in self.current.questions)
+
+
+@dataclass(frozen=True)
 class SummarySection:
     """One step's answers on the summary page (Sammanfattning)."""
 
@@ -123,9 +160,7 @@ class SummarySection:
 # -- steps ---------------------------------------------------------------------------------
 
 
-def visible_steps(definition: Definition, answers: Mapping[str, Any]) -> list[StepInfo]:
-    """The steps shown for these answers (a step whose visible_if does not hold is skipped), in order."""
-    walk = _walk(definition, answers, clock.today())
+def _shown_steps(definition: Definition, walk: _Walk) -> list[StepInfo]:
     shown: list[StepInfo] = []
     for number, step in enumerate(iter_steps(definition), start=1):
         # Conditions name earlier questions only, so the whole walk decides as well as a partial one.
@@ -134,9 +169,9 @@ def visible_steps(definition: Definition, answers: Mapping[str, Any]) -> list[St
     return shown
 
 
-def step_count(definition: Definition) -> int:
-    """How many steps the definition has (visible or not)."""
-    return len(list(iter_steps(definition)))
+def visible_steps(definition: Definition, answers: Mapping[str, Any]) -> list[StepInfo]:
+    """The steps shown for these answers (a step whose visible_if does not hold is skipped), in order."""
+    return _shown_steps(definition, _walk(definition, answers, clock.today()))
 
 
 def _step_at(definition: Definition, number: int) -> Step:
@@ -146,10 +181,37 @@ def _step_at(definition: Definition, number: int) -> Step:
     return steps[number - 1]
 
 
-def step_info(definition: Definition, answers: Mapping[str, Any], number: int) -> StepInfo | None:
-    """The step with this number if it is shown for the answers, None if hidden; NotFound past the form's end."""
+def step_to_show(definition: Definition, answers: Mapping[str, Any], number: int) -> int | None:
+    """The step to open for this number: itself when shown for the answers, else the next one shown; None: the
+    summary comes next. NotFound past the form's end."""
     _step_at(definition, number)
-    return next((s for s in visible_steps(definition, answers) if s.number == number), None)
+    return next((s.number for s in visible_steps(definition, answers) if s.number >= number), None)
+
+
+def first_step(definition: Definition) -> int:
+    """The number of a new application's first page; NotFound for a form with nothing to fill in."""
+    number = step_to_show(definition, {}, 1)  # NotFound too for a form without steps
+    if number is None:
+        raise NotFound(_("The page was not found."))
+    return number
+
+
+def step_page(definition: Definition, values: Mapping[str, Any], number: int) -> StepPage:
+    """What the page of this step shows for these answers (saved ones, or as posted)."""
+    step = _step_at(definition, number)
+    walk = _walk(definition, values, clock.today())
+    steps = _shown_steps(definition, walk)
+    earlier = [s for s in steps if s.number < number]
+    # A step hidden by the answers on the page (the saved ones showed it) is still this step's page.
+    current = next((s for s in steps if s.number == number), None) or StepInfo(number, len(earlier) + 1, step)
+    return StepPage(
+        steps=steps,
+        current=current,
+        previous=earlier[-1].number if earlier else None,
+        visible=walk.visible,
+        computed=forms_html.computed_values(definition, values),
+        context=forms_html.condition_context(definition, values, current.question_ids),
+    )
 
 
 def next_step(definition: Definition, answers: Mapping[str, Any], number: int) -> int | None:
@@ -204,29 +266,27 @@ def step_errors(draft: Case, number: int) -> dict[str, str]:
     return {}
 
 
-def form_values(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Saved answers as the inputs show them (files as their stored descriptors, with names and sizes)."""
-    return forms_html.input_values(definition, answers or {})
-
-
 def summary_sections(draft: Case) -> list[SummarySection]:
     """Every shown answer of the application, step by step, for the page before Skicka in."""
     definition, answers = draft.version.definition, draft.answers or {}
-    visible = forms.visible_question_ids(definition, answers)
+    walk = _walk(definition, answers, clock.today())
     sections = []
-    for info in visible_steps(definition, answers):
-        ids = [q["id"] for q in info.questions if q.get("id") in visible and q.get("type") != "info"]
+    for info in _shown_steps(definition, walk):
+        ids = [q["id"] for q in info.questions if q.get("id") in walk.visible and q.get("type") != "info"]
         sections.append(SummarySection(info, forms.summarize(definition, answers, ids)))
     return sections
 
 
 def first_email_answer(draft: Case) -> str | None:
     """The first e-mail address answered in the form (to offer as the receipt's address)."""
-    answers = draft.answers or {}
-    for _step, question in forms.iter_questions(draft.version.definition):
-        if question.get("type") == "email" and answers.get(question.get("id")):
-            return str(answers[question["id"]])
-    return None
+    email = _first_answer(draft.version.definition, draft.answers or {}, "email")
+    return str(email) if email else None
+
+
+def receipt_address(case: Case) -> str | None:
+    """The e-mail address the receipt of a submitted case goes to, as notifications choose it (None: none)."""
+    addressees = applicant_addressees(case, Channel.EMAIL)
+    return addressees[0].address if addressees else None
 
 
 # -- who may open what ---------------------------------------------------------------------
@@ -235,10 +295,7 @@ def first_email_answer(draft: Case) -> str | None:
 def eservice_to_apply(slug: str) -> tuple[EService, EServiceVersion]:
     """The enabled e-service and its published version to fill in; NotFound, or NotAllowed when it takes none."""
     eservice = catalogue.eservice_by_slug(slug)
-    version = eservice.published_version
-    if version is None:
-        raise NotAllowed(_("The e-service %(name)s is not open for applications.", name=eservice.name))
-    return eservice, version
+    return eservice, _published_version(eservice)
 
 
 def login_needed(eservice: EService, applicant: Applicant) -> bool:
@@ -284,27 +341,7 @@ def submitted_case(case_id: int, applicant: Applicant) -> Case:
     return case
 
 
-def _locked(draft_id: int) -> Case | None:
-    """The case row locked until commit (SQLite: its write lock, taken by a no-op update)."""
-    if not is_postgresql():
-        db.session.execute(text("UPDATE cases SET id = id WHERE id = :id"), {"id": draft_id})
-    return db.session.execute(
-        select(Case).where(Case.id == draft_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
 # -- saving a step -------------------------------------------------------------------------
-
-
-def _attachments(draft: Case | None) -> dict[int, Document]:
-    """The draft's form attachments by id (not messages' files, not supplements)."""
-    if draft is None:
-        return {}
-    return {
-        d.id: d
-        for d in draft.documents
-        if d.source == DocumentSource.APPLICANT and not d.is_supplement and d.message_id is None
-    }
 
 
 def merge_step(
@@ -319,7 +356,7 @@ def merge_step(
     """The answers as they now stand: the saved ones, with this step's replaced by what was posted (a question
     left out of the post, such as a box unticked, is unanswered now). A file answer keeps only the draft's own
     documents, named as stored."""
-    values = form_values(definition, saved)
+    values = forms_html.input_values(definition, saved or {})
     step_ids = [q["id"] for q in step.get("questions") or () if q.get("id")]
     posted_answers = forms_html.raw_answers(posted, definition)
     for question_id in step_ids:
@@ -385,15 +422,15 @@ def save_step(
     uploads: Mapping[str, Sequence[Upload]] | None = None,
     *,
     applicant: Applicant,
-    action: str = NEXT,
+    action: str | None = NEXT,
     draft_id: int | None = None,
     eservice_id: int | None = None,
     remove_document_id: int | None = None,
 ) -> StepOutcome:
     """Take one step's answers and files into the application: check the step when going on (NEXT), otherwise
     only what is typed wrongly; save every valid answer to the draft (made now for a new application)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
+    if action not in ACTIONS or (action == SAVE and not applicant.may_save_later):
+        action = NEXT  # an unknown button, or Spara och fortsätt senare without e-ID: Nästa
     citizen = applicant.citizen
     if draft_id is not None:
         draft: Case | None = load_draft(draft_id, applicant)
@@ -405,13 +442,11 @@ def save_step(
             raise NotFound(_("The e-service was not found."))
         if login_needed(eservice, applicant):
             raise NotAllowed(_("Log in with e-ID to use this e-service."))
-        version = eservice.published_version
-        if version is None:
-            raise NotAllowed(_("The e-service %(name)s is not open for applications.", name=eservice.name))
+        version = _published_version(eservice)
     definition = version.definition
     step = _step_at(definition, number)
     step_ids = {q["id"] for q in step.get("questions") or () if q.get("id")}
-    attachments = _attachments(draft)
+    attachments = {d.id: d for d in _form_attachments(draft)}
     removed = attachments.get(remove_document_id) if action == REMOVE and remove_document_id is not None else None
     if removed is not None and removed.question_id not in step_ids:
         removed = None  # only a file of this step's questions is removed here
@@ -469,7 +504,7 @@ def save_step(
         documents.discard_documents([removed])
         db.session.expire(draft, ["documents"])
         audit.record("draft_attachment_removed", citizen=citizen, case=draft, details={"document_id": removed.id})
-    return StepOutcome(draft, values, errors, upload_errors)
+    return StepOutcome(draft, action, values, errors, upload_errors)
 
 
 def preview_computed(
@@ -487,8 +522,8 @@ def preview_computed(
 def submit_application(
     draft_id: int, *, applicant: Applicant, idempotency_key: str | None, contact_email: str | None = None
 ) -> Case:
-    """Skicka in: send the saved application with its form token (a second click gives the same case); an
-    anonymous applicant must give an e-mail address for the receipt."""
+    """Skicka in: send the saved application with its form token (a second click gives the same case); the
+    receipt's e-mail address is taken where none is known, and an anonymous applicant must give one."""
     # Not @transactional itself: cases.submit_case is the unit of work (and handles the double click).
     draft = db.session.get(Case, draft_id)
     try:
@@ -496,7 +531,7 @@ def submit_application(
     except AlreadySubmitted:
         assert draft is not None
         return draft
-    email = " ".join(str(contact_email or "").split())
+    email = str(contact_email or "").strip() if applicant.asks_receipt_email else ""
     if applicant.anonymous and not email:
         message = _("Enter your e-mail address so that we can send you a receipt.")
         raise Invalid(message, errors={CONTACT_EMAIL: message})
@@ -504,7 +539,7 @@ def submit_application(
         draft.eservice_id,
         dict(draft.answers or {}),
         citizen=applicant.citizen,
-        contact={"email": email} if email else None,
+        contact={"email": email} if email else None,  # cases.submit_case checks it
         draft_id=draft.id,
         idempotency_key=idempotency_key,
     )
@@ -513,7 +548,7 @@ def submit_application(
 @transactional
 def discard_draft(draft_id: int, *, applicant: Applicant) -> EService:
     """Delete a saved application with its files (ta bort ansökan); the audit log keeps that it was done."""
-    draft = _require_own_draft(_locked(draft_id), applicant)
+    draft = _require_own_draft(_lock_case(draft_id), applicant)
     eservice = draft.eservice
     keys = [d.storage_key for d in draft.documents]
     audit.record(
@@ -535,13 +570,23 @@ __all__ = [
     "SummarySection",
     "StepInfo",
     "StepOutcome",
+    "StepPage",
     "discard_draft",
     "eservice_to_apply",
+    "first_email_answer",
     "first_error_step",
+    "first_step",
     "load_draft",
     "login_needed",
+    "next_step",
+    "preview_computed",
+    "previous_step",
+    "receipt_address",
     "resume_step",
     "save_step",
+    "step_errors",
+    "step_page",
+    "step_to_show",
     "submit_application",
     "submitted_case",
     "summary_sections",

@@ -599,7 +599,9 @@ def add_case_manually(
     )
 
 
-def _applicant_errors(eservice: EService, personnummer: str | None, contact: Mapping[str, Any] | None) -> dict[str, str]:
+def _applicant_errors(
+    eservice: EService, personnummer: str | None, contact: Mapping[str, Any] | None
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if personnummer is not None:
         if not eservice.manual_add_personnummer:
@@ -1009,17 +1011,44 @@ def delete_case(case_id: int, *, actor: StaffUser) -> DeletionRecord:
     """Delete the case with its files, messages and notes (only where its status allows); a record without personal data remains."""
     case = _lock_case(case_id)
     access.require(actor, "delete", case)
+    return remove_case(case, reason="Manuell borttagning", actor=actor)
+
+
+def record_removal(
+    case: Case,
+    action: RetentionAction,
+    *,
+    reason: str,
+    actor: StaffUser | None = None,
+    rule_id: int | None = None,
+    approved_by_id: int | None = None,
+) -> DeletionRecord:
+    """Log a case about to be deleted or anonymised: the audit entry and the record without personal data (gallringslogg)."""
+    details = {"eservice": case.eservice.name, "status": case.status.name, "documents_deleted": len(case.documents)}
+    if rule_id is not None:
+        details = {"rule": rule_id, **details}
     audit.record(
-        "case_deleted",
+        "case_deleted" if action == RetentionAction.DELETE else "case_anonymised",
         user=actor,
         case=case,
-        details={
-            "eservice": case.eservice.name,
-            "status": case.status.name,
-            "documents_deleted": len(case.documents),
-        },
+        details=details,
     )
-    return remove_case(case, reason="Manuell borttagning", actor=actor)
+    record = DeletionRecord(
+        case_number=case.number,
+        eservice_id=case.eservice_id,
+        eservice_name=case.eservice.name,
+        version_number=case.version.number,
+        status_name=case.status.name,
+        submitted_at=case.submitted_at,
+        action=action,
+        reason=reason,
+        rule_id=rule_id,
+        performed_by_id=actor.id if actor is not None else None,
+        approved_by_id=approved_by_id,
+        documents_deleted=len(case.documents),
+    )
+    db.session.add(record)
+    return record
 
 
 def remove_case(
@@ -1032,26 +1061,14 @@ def remove_case(
 ) -> DeletionRecord:
     """Delete a locked case with its files, messages, notes, subtasks and notifications; flushes.
 
-    What remains is a DeletionRecord without personal data (gallringslogg). The files go
-    once the transaction commits. The callers check who may do it: ``delete_case`` for a
+    What remains is the audit entry and a DeletionRecord without personal data
+    (gallringslogg). The files go once the transaction commits. The callers check who may do it: ``delete_case`` for a
     handler, the retention job for a rule.
     """
     keys = [d.storage_key for d in case.documents]
-    record = DeletionRecord(
-        case_number=case.number,
-        eservice_id=case.eservice_id,
-        eservice_name=case.eservice.name,
-        version_number=case.version.number,
-        status_name=case.status.name,
-        submitted_at=case.submitted_at,
-        action=RetentionAction.DELETE,
-        reason=reason,
-        rule_id=rule_id,
-        performed_by_id=actor.id if actor is not None else None,
-        approved_by_id=approved_by_id,
-        documents_deleted=len(keys),
+    record = record_removal(
+        case, RetentionAction.DELETE, reason=reason, actor=actor, rule_id=rule_id, approved_by_id=approved_by_id
     )
-    db.session.add(record)
     # The notifications about the case name it and hold the applicant's address: they go too
     # (subtasks, notices on Mina sidor and mailing recipients go by the database's cascade).
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case.id))
@@ -1070,6 +1087,7 @@ __all__ = [
     "delete_case",
     "edit_answers",
     "move_to_status",
+    "record_removal",
     "remove_case",
     "remove_self",
     "save_draft",

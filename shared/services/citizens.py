@@ -29,11 +29,6 @@ def valid_personnummer(personnummer: str) -> str:
         raise Invalid(message, errors={"personnummer": message}) from None
 
 
-def citizen_by_personnummer(personnummer: str) -> Citizen | None:
-    """The citizen with this personnummer (any typed form), or None."""
-    return db.session.scalar(select(Citizen).where(Citizen.personnummer == valid_personnummer(personnummer)))
-
-
 def find_or_create_citizen(personnummer: str) -> Citizen:
     """The citizen with this personnummer, registered now if new (flushes; Invalid if not a valid personnummer)."""
     normalised = valid_personnummer(personnummer)
@@ -51,33 +46,31 @@ def _name(value: object) -> str | None:
 
 
 @transactional
-def _log_in(personnummer: str, first_name: object, last_name: object, method: str) -> Citizen:
+def _log_in(personnummer: str, first_name: object, last_name: object) -> Citizen:
     citizen = find_or_create_citizen(personnummer)
     # The e-ID's name is the registered one: a changed name follows on the next login.
     first, last = _name(first_name), _name(last_name)
     if first or last:
         citizen.first_name, citizen.last_name = first, last
     citizen.last_login_at = clock.now()
-    audit.record("citizen_logged_in", citizen=citizen, obj=citizen, details={"method": method})
+    audit.record("citizen_logged_in", citizen=citizen, obj=citizen, details={"method": "e-id"})
     return citizen
 
 
-def log_in_with_eid(
-    personnummer: str, *, first_name: object = None, last_name: object = None, method: str = "e-id"
-) -> Citizen:
+def log_in_with_eid(personnummer: str, *, first_name: object = None, last_name: object = None) -> Citizen:
     """Record a citizen's e-ID login: find or register them by personnummer, take the e-ID's name, audit it.
 
     Raises Invalid when the personnummer is not valid.
     """
     nested = bool(db.session.info.get("etjanst_tx_depth"))
     try:
-        return _log_in(personnummer, first_name, last_name, method)
+        return _log_in(personnummer, first_name, last_name)
     except IntegrityError:
         # Two first logins of the same person at the same moment: the other one registered
         # the citizen (its row is committed now), so this login finds it.
         if nested:
             raise
-        return _log_in(personnummer, first_name, last_name, method)
+        return _log_in(personnummer, first_name, last_name)
 
 
 @transactional

@@ -14,6 +14,7 @@ own case. Internal notes and subtask messages live in other tables and never sho
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
@@ -21,7 +22,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from shared import clock
 from shared.db import db, transactional
-from shared.errors import DomainError
 from shared.models import (
     Case,
     Citizen,
@@ -146,11 +146,8 @@ def own_case(citizen: Citizen | None, case_id: int) -> Case:
 
 
 def _denial(citizen: Citizen, action: access.CitizenAction, case: Case) -> str | None:
-    try:
-        access.require_citizen(citizen, action, case)
-    except DomainError as error:
-        return error.message
-    return None
+    error = access.citizen_denial(citizen, action, case)
+    return error.message if error is not None else None
 
 
 def case_page(citizen: Citizen, case_id: int, *, focus_message_id: int | None = None) -> CasePage:
@@ -177,12 +174,21 @@ def case_page(citizen: Citizen, case_id: int, *, focus_message_id: int | None = 
 
 
 @transactional
+def _mark_read(citizen: Citizen, message_ids: set[int]) -> None:
+    for message_id in sorted(message_ids):
+        messages.mark_read(message_id, reader=citizen)
+
+
 def read_case(citizen: Citizen, case_id: int, *, focus_message_id: int | None = None) -> CasePage:
     """Open the case page: the handlers' messages shown are marked read (their senders get a read receipt)."""
     page = case_page(citizen, case_id, focus_message_id=focus_message_id)
-    for message_id in sorted(page.unread_ids):
-        messages.mark_read(message_id, reader=citizen)
-    return page
+    if not page.unread_ids:
+        return page  # nothing to change: no transaction
+    _mark_read(citizen, page.unread_ids)
+    # The commit expired the page's rows: one more build of the page costs a few queries,
+    # where the template would reload each message, attachment list and document by itself.
+    again = case_page(citizen, case_id, focus_message_id=focus_message_id)
+    return dataclasses.replace(again, unread_ids=page.unread_ids)
 
 
 __all__ = [

@@ -33,14 +33,7 @@ def _mark(case_id: int, now: dt.datetime) -> bool:
         case = _lock_case(case_id)
     except NotFound:  # deleted since it was listed
         return False
-    still_overdue = (
-        case.number is not None
-        and case.closed_at is None
-        and case.due_paused_at is None
-        and case.due_at is not None
-        and case.due_at < now
-        and case.overdue_notified_at is None
-    )
+    still_overdue = db.session.scalar(select(Case.id).where(Case.id == case_id, *_overdue(now))) is not None
     if not still_overdue:
         return False  # changed since it was listed (closed, paused, marked by another run)
     case.overdue_notified_at = clock.now()

@@ -16,8 +16,10 @@ from fpdf.enums import XPos, YPos
 
 from shared import clock
 from shared.db import db, transactional
-from shared.models import Case, DocumentSource, StaffUser
+from shared.forms.html import file_size
+from shared.models import Case, StaffUser
 from shared.services import access, application, audit, case_queries
+from shared.services.cases import _form_attachments
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "pdf_fonts"
 FONT = "DejaVu"
@@ -26,12 +28,6 @@ FONT = "DejaVu"
 def _when(value: dt.datetime | None) -> str:
     local = clock.to_local(value)
     return local.strftime("%Y-%m-%d %H:%M") if local is not None else ""
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
-    return f"{max(1, round(size / 1024))} kB"
 
 
 class _ApplicationPdf(FPDF):
@@ -121,18 +117,12 @@ def render_application(case: Case, *, printed_by: StaffUser | None = None, for_a
         for row in section.rows:
             pdf.answer(str(row.question.get("label") or row.question.get("id")), row.text)
 
-    documents = case_queries.case_documents(case.id)
-    if for_applicant:
-        documents = [
-            d
-            for d in documents
-            if d.source == DocumentSource.APPLICANT and not d.is_supplement and d.message_id is None
-        ]
+    documents = _form_attachments(case) if for_applicant else case_queries.case_documents(case.id)
     if documents:
         pdf.heading(_("Attached files") if for_applicant else _("Documents in the case"))
         pdf.set_font(FONT, "", 10)
         for document in documents:
-            line = f"• {document.filename} ({_size(document.size)}, {_when(document.created_at)})"
+            line = f"• {document.filename} ({file_size(document.size)}, {_when(document.created_at)})"
             pdf.multi_cell(0, 5.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 

@@ -44,7 +44,7 @@ from shared.models import (
     Subtask,
 )
 from shared.services import audit
-from shared.services.cases import _lock_case, remove_case
+from shared.services.cases import _lock_case, record_removal, remove_case
 from shared.services.jobs import JobReport
 
 # Answers that are statistics rather than personal data or free text: kept by anonymisation.
@@ -66,13 +66,9 @@ def _covered(rule: RetentionRule, now: dt.datetime):
     return conditions
 
 
-def _still_covered(case: Case, rule: RetentionRule, now: dt.datetime) -> bool:
-    return (
-        case.eservice_id == rule.eservice_id
-        and case.status_id == rule.status_id
-        and case.status_changed_at <= _cutoff(rule, now)
-        and not (rule.action == RetentionAction.ANONYMISE and case.anonymised_at is not None)
-    )
+def _still_covered(case_id: int, rule: RetentionRule, now: dt.datetime) -> bool:
+    """Whether a locked case still falls under the rule (it may have changed since it was listed)."""
+    return db.session.scalar(select(Case.id).where(Case.id == case_id, *_covered(rule, now))) is not None
 
 
 def _reason(rule: RetentionRule) -> str:
@@ -82,22 +78,11 @@ def _reason(rule: RetentionRule) -> str:
 def anonymise_case(
     case: Case, *, reason: str, rule_id: int | None = None, approved_by_id: int | None = None
 ) -> DeletionRecord:
-    """Remove a locked case's personal data and free text, keeping what statistics need; flushes."""
+    """Remove a locked case's personal data and free text, keeping what statistics need; logged like a deletion; flushes."""
     keys = [d.storage_key for d in case.documents]
-    record = DeletionRecord(
-        case_number=case.number,
-        eservice_id=case.eservice_id,
-        eservice_name=case.eservice.name,
-        version_number=case.version.number,
-        status_name=case.status.name,
-        submitted_at=case.submitted_at,
-        action=RetentionAction.ANONYMISE,
-        reason=reason,
-        rule_id=rule_id,
-        approved_by_id=approved_by_id,
-        documents_deleted=len(keys),
+    record = record_removal(
+        case, RetentionAction.ANONYMISE, reason=reason, rule_id=rule_id, approved_by_id=approved_by_id
     )
-    db.session.add(record)
     keep = {q["id"] for _step, q in iter_questions(case.version.definition) if q.get("type") in STATISTICS_TYPES}
     case.answers = {qid: value for qid, value in (case.answers or {}).items() if qid in keep}
     case.citizen = None
@@ -141,14 +126,11 @@ def _carry_out(case_id: int, rule_id: int, now: dt.datetime, *, approved_by_id: 
         case = _lock_case(case_id)
     except NotFound:
         return None
-    if rule is None or not _still_covered(case, rule, now):
+    if rule is None or not _still_covered(case_id, rule, now):
         return None
-    details = {"rule": rule.id, "eservice": case.eservice.name, "status": case.status.name}
     if rule.action == RetentionAction.ANONYMISE:
-        audit.record("case_anonymised", case=case, details=details)
         anonymise_case(case, reason=_reason(rule), rule_id=rule.id, approved_by_id=approved_by_id)
         return "anonymised"
-    audit.record("case_deleted", case=case, details={**details, "documents_deleted": len(case.documents)})
     remove_case(case, reason=_reason(rule), rule_id=rule.id, approved_by_id=approved_by_id)
     return "deleted"
 

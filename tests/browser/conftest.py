@@ -8,9 +8,11 @@ are skipped, unless the environment variable CI is set, where a missing browser 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,31 @@ def _no_browser(reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def serve(wsgi_app, name: str) -> Iterator[str]:
+    """Serve a WSGI app on a free port of 127.0.0.1 in a background thread; yields its URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def new_page(browser, **options) -> Iterator:
+    """A page in a browser context of its own (Swedish, 15 s timeouts; ``options`` for the context), closed after."""
+    context = browser.new_context(locale="sv-SE", **options)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @dataclass
 class LiveServer:
     url: str  # the portal; the back office is at url + "/admin"
@@ -58,14 +85,8 @@ def live_server(app, app_overrides: dict):
     overrides = {**app_overrides, "WTF_CSRF_ENABLED": True, "FAB_UPDATE_PERMS": True}
     backoffice = create_backoffice(config.get_config("test"), overrides=overrides)
     portal = create_portal(config.get_config("test"), overrides=overrides)
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(portal, {"/admin": backoffice}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", backoffice=backoffice, portal=portal)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(DispatcherMiddleware(portal, {"/admin": backoffice}), "live-server") as url:
+        yield LiveServer(url=url, backoffice=backoffice, portal=portal)
 
 
 @pytest.fixture
@@ -95,30 +116,21 @@ def browser():
             launched.close()
 
 
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 375, "height": 812}  # a common phone's CSS pixels (iPhone X to 13 mini)
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-PHONE_VIEWPORT = {"width": 375, "height": 812}  # a common phone's CSS pixels (iPhone X to 13 mini)
+    with new_page(browser, viewport=DESKTOP_VIEWPORT) as desktop:
+        yield desktop
 
 
 @pytest.fixture
 def phone_page(browser):
     """A page in a phone's browser: 375 CSS pixels wide, touch, the meta viewport honoured."""
-    context = browser.new_context(
-        viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="sv-SE"
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with new_page(browser, viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True) as phone:
+        yield phone
 
 
 @pytest.fixture

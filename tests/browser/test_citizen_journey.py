@@ -11,7 +11,6 @@ The shared live server has no e-ID broker configured, so this module serves a po
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +37,7 @@ from shared.models import (
 from shared.services import cases, messages
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import PHONE_VIEWPORT, new_page, serve
 from tests.oidc_provider import OIDCProvider, oidc_provider  # noqa: F401  (the e-ID broker fixture)
 
 try:
@@ -62,8 +62,6 @@ class EidPortal:
 @pytest.fixture(scope="module")
 def eid_portal(app, app_overrides: dict, oidc_provider: OIDCProvider) -> Iterator[EidPortal]:  # noqa: F811
     """The portal with e-ID login through the mock (no test login), served on 127.0.0.1 for this module."""
-    from werkzeug.serving import make_server
-
     from portal import create_app
 
     overrides = {
@@ -73,15 +71,8 @@ def eid_portal(app, app_overrides: dict, oidc_provider: OIDCProvider) -> Iterato
         "PORTAL_TEST_LOGIN": False,
     }
     portal = create_app(config.get_config("test"), overrides=overrides)
-    server = make_server("127.0.0.1", 0, portal, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="eid-portal", daemon=True)
-    thread.start()
-    try:
-        yield EidPortal(url=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(portal, "eid-portal") as url:
+        yield EidPortal(url=url)
 
 
 def _local_only(context) -> None:
@@ -328,11 +319,8 @@ def test_the_citizen_journey_from_catalogue_to_reply(
     assert link and link.endswith(f"/mina-sidor/arenden/{case.id}?meddelande={message.id}#meddelande-{message.id}")
 
     # The e-mail is opened on another device (a phone): not logged in there yet.
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True, locale="sv-SE")
-    phone.set_default_timeout(15_000)
-    try:
-        _local_only(phone)
-        mobile = phone.new_page()
+    with new_page(browser, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True) as mobile:
+        _local_only(mobile.context)
         mobile.goto(_on_live_server(link, base))
         mobile.wait_for_url(re.compile(re.escape(oidc_provider.url) + r"/oauth2/authorize\?"))
         _log_in_at_broker(mobile, "maria")
@@ -357,8 +345,6 @@ def test_the_citizen_journey_from_catalogue_to_reply(
         expect(mobile.locator(".mp-thread")).to_contain_text(REPLY_TEXT)
         assert_accessible(mobile, "case page after the reply")
         screenshot(mobile, "replied")
-    finally:
-        phone.close()
 
     db.session.expire_all()
     replies = db.session.scalars(

@@ -3,8 +3,8 @@ pages fit a 375 px phone screen, and the keyboard can skip to the content and al
 
 Adding a page to the axe check is one line in PAGES: its path (``{placeholders}`` are filled
 from the PortalWorld below), whether a citizen is logged in, the HTTP status to expect, a button
-to press first (to check the page a form comes back as, errors and all), and, for a page of a
-feature still being built, the endpoint without which it is skipped.
+to press first (to check the page a form comes back as, errors and all), and the endpoint that
+serves it (checked first, so a renamed route fails by its name).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class PortalPage:
     path: str  # str.format()-ed with the PortalWorld's fields
     login: bool = False  # log in first (test login) as the citizen who has a draft and a case
     status: int = 200
-    requires: str | None = None  # an endpoint; the page is skipped while the portal has none
+    requires: str | None = None  # the endpoint that serves the page (the test checks the portal has it)
     click: str | None = None  # a button to press on the page first; the page it leads to is checked
 
     def __str__(self) -> str:

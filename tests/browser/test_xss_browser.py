@@ -12,18 +12,15 @@ import re
 import pytest
 
 from tests import factories
+from tests.browser.conftest import DESKTOP_VIEWPORT, new_page
 from tests.test_xss import xss_world
 
 
 @pytest.fixture
 def page(browser):
     """A desktop page that does not apply Content-Security-Policy headers."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE", bypass_csp=True)
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with new_page(browser, viewport=DESKTOP_VIEWPORT, bypass_csp=True) as desktop:
+        yield desktop
 
 
 BACKOFFICE_PAGES = ["", "/historik", "/meddelanden", "/noteringar", "/handlingar", "/externt", "/andra"]

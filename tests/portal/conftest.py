@@ -47,3 +47,25 @@ def portal(portal_app, ctx):
 @pytest.fixture
 def client(portal):
     return portal.test_client()
+
+
+def visible_text(html: str) -> str:
+    """A page's text as a reader sees it: no scripts or styles, no tags, whitespace collapsed."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def make_portal(portal_overrides: dict, **settings):
+    """A portal app of the test's own, with these settings on top of the portal tests' overrides."""
+    from portal import create_app
+
+    return create_app(config.get_config("test"), overrides={**portal_overrides, **settings})
+
+
+def log_in_by_test_login(client, citizen, next_url: str | None = None):
+    """Log in through the test login form, CSRF and all, as a person would; the redirect it answers with."""
+    url = "/testinloggning" + (f"?next={next_url}" if next_url else "")
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"citizen": str(citizen.id), "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+    return response

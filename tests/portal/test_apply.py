@@ -22,8 +22,7 @@ from shared.demo.definitions import SPECIALKOST
 from shared.models import AuditEntry, Case, Document, NotificationEvent, StatusKind, VersionState
 from shared.notify import default_notification_settings
 from tests import factories
-from tests.portal.conftest import csrf_token
-from tests.portal.test_portal import visible_text
+from tests.portal.conftest import csrf_token, visible_text
 
 SMALL = {
     "steps": [
@@ -560,6 +559,29 @@ def test_a_double_click_on_submit_gives_one_case(small, client):
     third = post(client, f"/ansokan/{draft_id}/sammanfattning", {"form-token": "another-token"}, page=page)
     assert location(third) == f"/kvittens/{draft_id}"
     assert cases_count() == 1
+
+
+def test_the_receipt_names_an_address_only_where_the_receipt_goes(small, client):
+    """A citizen without an e-mail address who chose no e-mail notices: the address typed for the receipt
+    is kept on the case, but no receipt is sent, and the receipt page does not promise one."""
+    eservice, citizen = small
+    citizen.email, citizen.notify_by_email = None, False
+    db.session.commit()
+    log_in(client, citizen)
+    draft_id = fill_small(client)
+    page = client.get(f"/ansokan/{draft_id}/sammanfattning").get_data(as_text=True)
+    assert 'name="contact_email"' in page  # no address known: the summary asks for one
+    response = post(
+        client,
+        f"/ansokan/{draft_id}/sammanfattning",
+        {"form-token": "t-no-mail", "contact_email": "maria@example.org"},
+        page=page,
+    )
+    assert location(response) == f"/kvittens/{draft_id}"
+    db.session.expire_all()
+    assert db.session.get(Case, draft_id).contact_email == "maria@example.org"
+    assert "maria@example.org" not in {m.recipient_address for m in factories.outbox(NotificationEvent.SUBMITTED)}
+    assert "En kvittens skickas till" not in text_of(client.get(f"/kvittens/{draft_id}"))
 
 
 def test_a_submission_with_errors_opens_the_first_step_with_errors(small, client):

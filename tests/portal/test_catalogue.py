@@ -9,14 +9,20 @@ from tests.portal.test_portal import visible_text
 
 def _eservices():
     factories.eservice(
-        "Skolskjuts – ansökan", slug="skolskjuts", description="Ansök om skolskjuts för ditt barn.",
-        gdpr_categories=["namn", "personnummer", "adress"], gdpr_extra_categories="Uppgifter om elevens hälsa",
+        "Skolskjuts – ansökan",
+        slug="skolskjuts",
+        description="Ansök om skolskjuts för ditt barn.",
+        gdpr_categories=["namn", "personnummer", "adress"],
+        gdpr_extra_categories="Uppgifter om elevens hälsa",
         gdpr_legal_bases=["public_interest", "official_authority"],
-        gdpr_retention="Gallras två år efter beslut.", controller_name="Barn- och utbildningsnämnden",
+        gdpr_retention="Gallras två år efter beslut.",
+        controller_name="Barn- och utbildningsnämnden",
         controller_email="bun@exempelby.se",
     )
     factories.eservice(
-        "Larmavtal", slug="larmavtal", description="Avtal om larmöverföring.",
+        "Larmavtal",
+        slug="larmavtal",
+        description="Avtal om larmöverföring.",
         gdpr_purpose="Uppgifterna behövs för att larmcentralen ska kunna larma rätt.",
         complaint_text="Klagomål lämnas till räddningsnämnden.",
     )
@@ -48,11 +54,18 @@ def test_eservice_page_shows_the_gdpr_text_before_starting(portal, client):
     assert response.status_code == 200
     text = visible_text(response.get_data(as_text=True))
     assert "Behandling av personuppgifter" in text
-    for expected in ("Namn", "Personnummer", "Adress", "Uppgifter om elevens hälsa",
-                     "En arbetsuppgift av allmänt intresse ska kunna utföras",
-                     "En arbetsuppgift i samband med myndighetsutövning ska kunna utföras",
-                     "Gallras två år efter beslut.", "Barn- och utbildningsnämnden", "bun@exempelby.se",
-                     "Integritetsskyddsmyndigheten"):
+    for expected in (
+        "Namn",
+        "Personnummer",
+        "Adress",
+        "Uppgifter om elevens hälsa",
+        "En arbetsuppgift av allmänt intresse ska kunna utföras",
+        "En arbetsuppgift i samband med myndighetsutövning ska kunna utföras",
+        "Gallras två år efter beslut.",
+        "Barn- och utbildningsnämnden",
+        "bun@exempelby.se",
+        "Integritetsskyddsmyndigheten",
+    ):
         assert expected in text, expected
     # The standard purpose text when the builder wrote none.
     assert "Vid handläggningen av ditt ärende registreras och behandlas" in text

@@ -31,22 +31,15 @@ from shared.models import (
 from shared.services import documents, messages
 from tests import factories
 from tests.factories import JPEG_BYTES, PDF_BYTES, PNG_BYTES, outbox
-from tests.portal.conftest import csrf_token
+from tests.portal.conftest import csrf_token, log_in_by_test_login, visible_text
 
 OLLE_PNR = "19640823-3234"
 
 
-def visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
 def log_in(client, citizen: Citizen, next_url: str | None = None):
     """Log in through the test login, as a person would; returns the final response."""
-    url = "/testinloggning" + (f"?next={next_url}" if next_url else "")
-    html = client.get(url).get_data(as_text=True)
-    data = {"citizen": str(citizen.id), "csrf_token": csrf_token(html)}
-    return client.post(url, data=data, follow_redirects=True)
+    response = log_in_by_test_login(client, citizen, next_url)
+    return client.get(response.headers["Location"], follow_redirects=True)
 
 
 def page_token(client, path: str = "/mina-sidor") -> str:

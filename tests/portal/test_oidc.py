@@ -14,31 +14,20 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-import config
 from shared.db import db
 from shared.models import AuditEntry, Citizen
 from tests import factories
 from tests.oidc_provider import OIDCProvider
-from tests.portal.conftest import csrf_token
+from tests.portal.conftest import csrf_token, make_portal, visible_text
 
 MARIA = "19850709-9805"
 OLLE = "19640823-3234"
 
 
-def visible_text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def _app(portal_overrides: dict, **settings):
-    from portal import create_app
-
-    return create_app(config.get_config("test"), overrides={**portal_overrides, **settings})
-
-
 @pytest.fixture(scope="module")
 def eid_app(app, portal_overrides, oidc_provider: OIDCProvider):
     """A portal whose only login is e-ID through the mock (as in production)."""
-    return _app(portal_overrides, **oidc_provider.portal_settings(), PORTAL_TEST_LOGIN=False)
+    return make_portal(portal_overrides, **oidc_provider.portal_settings(), PORTAL_TEST_LOGIN=False)
 
 
 @pytest.fixture
@@ -259,7 +248,7 @@ def test_the_header_login_link_comes_back_to_the_page(client, oidc_provider):
 
 
 def test_the_personnummer_claim_name_is_a_setting(app, portal_overrides, oidc_provider, ctx):
-    portal = _app(
+    portal = make_portal(
         portal_overrides, **oidc_provider.portal_settings(OIDC_PERSONNUMMER_CLAIM="ssn"), PORTAL_TEST_LOGIN=False
     )
     client = portal.test_client()
@@ -273,7 +262,7 @@ def test_the_personnummer_claim_name_is_a_setting(app, portal_overrides, oidc_pr
 
 
 def test_both_logins_are_offered_when_both_are_on(app, portal_overrides, oidc_provider, ctx):
-    portal = _app(portal_overrides, **oidc_provider.portal_settings(), PORTAL_TEST_LOGIN=True)
+    portal = make_portal(portal_overrides, **oidc_provider.portal_settings(), PORTAL_TEST_LOGIN=True)
     client = portal.test_client()
 
     page = client.get("/logga-in?next=/mina-sidor")
@@ -291,7 +280,7 @@ def test_both_logins_are_offered_when_both_are_on(app, portal_overrides, oidc_pr
 
 def test_an_unreachable_broker_gives_a_clear_message(app, portal_overrides, ctx):
     # Nothing listens on port 9 of 127.0.0.1 (discard): the connection is refused at once.
-    portal = _app(
+    portal = make_portal(
         portal_overrides,
         OIDC_ISSUER="http://127.0.0.1:9",
         OIDC_CLIENT_ID="etjanst-test",
@@ -306,7 +295,7 @@ def test_an_unreachable_broker_gives_a_clear_message(app, portal_overrides, ctx)
 
 
 def test_without_e_id_nor_test_login_the_login_page_says_so(app, portal_overrides, ctx):
-    portal = _app(portal_overrides, PORTAL_TEST_LOGIN=False, OIDC_ISSUER=None)
+    portal = make_portal(portal_overrides, PORTAL_TEST_LOGIN=False, OIDC_ISSUER=None)
     client = portal.test_client()
 
     response = client.get("/logga-in")

@@ -11,12 +11,7 @@ import config
 from shared.db import db
 from shared.models import Case, Category, StatusKind
 from tests import factories
-from tests.portal.conftest import csrf_token
-
-
-def visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+from tests.portal.conftest import csrf_token, visible_text
 
 
 def test_healthz_reports_the_database(client):

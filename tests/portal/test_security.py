@@ -21,30 +21,18 @@ import config
 from portal import limits
 from shared.db import db
 from tests import factories
-from tests.portal.conftest import csrf_token
+from tests.portal.conftest import csrf_token, log_in_by_test_login, make_portal, visible_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MARIA = "19850709-9805"
 IDLE_MESSAGE = "Du har loggats ut eftersom du inte har varit aktiv på 30 minuter."
 
 
-def visible_text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def _app(portal_overrides: dict, **settings):
-    from portal import create_app
-
-    return create_app(config.get_config("test"), overrides={**portal_overrides, **settings})
-
-
 def log_in_as(client, citizen=None):
     """Log in through the test login form (CSRF and all); returns the citizen."""
     citizen = citizen or factories.citizen(MARIA, first_name="Maria", last_name="Öljung")
     db.session.commit()
-    page = client.get("/testinloggning").get_data(as_text=True)
-    response = client.post("/testinloggning", data={"citizen": str(citizen.id), "csrf_token": csrf_token(page)})
-    assert response.status_code == 302
+    log_in_by_test_login(client, citizen)
     return citizen
 
 
@@ -186,8 +174,8 @@ def test_a_form_sent_into_an_ended_session_goes_back_to_its_page(portal, client,
 
 
 def test_the_login_limit_answers_429_with_a_swedish_page(app, portal_overrides, ctx):
-    strict = _app(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_LOGIN_LIMIT="2 per minute")
-    loose = _app(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_LOGIN_LIMIT="5 per minute")
+    strict = make_portal(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_LOGIN_LIMIT="2 per minute")
+    loose = make_portal(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_LOGIN_LIMIT="5 per minute")
     strict_client, loose_client = strict.test_client(), loose.test_client()
 
     assert [strict_client.get("/testinloggning").status_code for _ in range(2)] == [200, 200]
@@ -205,7 +193,7 @@ def test_the_login_limit_answers_429_with_a_swedish_page(app, portal_overrides, 
 
 
 def test_sending_in_an_application_is_limited(app, portal_overrides, ctx):
-    strict = _app(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_SUBMIT_LIMIT="2 per minute")
+    strict = make_portal(portal_overrides, RATELIMIT_ENABLED=True, PORTAL_SUBMIT_LIMIT="2 per minute")
     client = strict.test_client()
     log_in_as(client)
     token = csrf_token(client.get("/logga-ut").get_data(as_text=True))
@@ -256,7 +244,7 @@ def test_limits_are_counted_in_redis_when_configured(app, portal_overrides, ctx)
     connection = _redis_or_skip(url)
     prefix = f"etjanst-test-{uuid.uuid4().hex}"
     try:
-        one = _app(
+        one = make_portal(
             portal_overrides,
             REDIS_URL=url,
             RATELIMIT_ENABLED=True,
@@ -268,7 +256,7 @@ def test_limits_are_counted_in_redis_when_configured(app, portal_overrides, ctx)
         assert [client.get("/testinloggning").status_code for _ in range(3)] == [200, 200, 429]
         assert connection.keys(f"*{prefix}*")  # the counts are in Redis
         # A second worker (another app on the same Redis) sees the same counts.
-        two = _app(
+        two = make_portal(
             portal_overrides,
             REDIS_URL=url,
             RATELIMIT_ENABLED=True,
@@ -309,7 +297,7 @@ def test_pages_with_personal_data_are_not_cached(portal, client):
 
 
 def test_the_form_posts_to_the_e_id_broker_are_allowed_by_the_policy(app, portal_overrides, ctx):
-    portal = _app(portal_overrides, OIDC_ISSUER="https://broker.example/oidc", OIDC_CLIENT_ID="x")
+    portal = make_portal(portal_overrides, OIDC_ISSUER="https://broker.example/oidc", OIDC_CLIENT_ID="x")
     policy = portal.test_client().get("/").headers["Content-Security-Policy"]
     # Logging out posts to the portal, which sends the browser on to the broker's logout.
     assert "form-action 'self' https://broker.example;" in policy

@@ -40,6 +40,30 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("StaffUserView", "can_userinfo|userinfoedit|resetmypassword"),
         ("StaffUserInfoEditView|ResetMyPasswordView", "can_this_form_(get|post)"),
         # The configuration screens (e-services, statuses, groups …) join here.
+        # -- details (B): the e-service's colour legend, summary fields, Excel columns, message
+        # templates, assignment rules and personal data (shared.services.eservice_details checks too).
+        (
+            "Builder(Colours|SummaryFields|ExcelColumns|MessageTemplates|AssignmentRules|PersonalData)View",
+            "can_(list|add|edit|delete|save|default)",
+        ),
+        # -- end of details (B) --
+        # -- rules (C): notification settings and retention rules (the services check too).
+        ("BuilderNotificationsView|BuilderRetentionView", "can_(list|add|edit|delete)"),
+        # -- end of rules (C) --
+        # -- test mode (F-ES-4): Verktyg > Testa e-tjänster (shared.services.trial_runs checks which).
+        ("EServiceTestView", "can_list"),
+        ("Tools|Test e-services", "menu_access"),
+        # -- end of test mode --
+        # -- form editor (D): versions, steps, questions, publish, import/export (the service checks too).
+        ("FormEditorView", "can_(list|edit)"),
+        # -- end of form editor (D) --
+        # E-tjänster, core (issue 6 part A): e-services, categories, handler links, statuses, groups.
+        (
+            "BuilderEServicesView|BuilderCategoriesView|BuilderHandlerLinksView|BuilderStatusGroupsView"
+            "|BuilderHandlerGroupsView",
+            "can_(list|show|add|edit|delete)",
+        ),
+        ("E-services|E-service list|E-service categories|Status groups|Handler groups", "menu_access"),
     ],
     roles.HANDLER: [
         ("StartView", "can_index"),
@@ -55,6 +79,16 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("Case overview", "menu_access"),
         # Ärendevyn: which cases and actions is decided per case by shared.services.access.
         ("CaseView", "can_show|can_edit"),
+        # Min frånvaro and the group mailboxes of one's groups (F-GRP-3). Not "Hantera frånvaro"
+        # (can_manage_others on AbsenceView): an administrator gives that to a role of its own.
+        ("AbsenceView", "can_mine"),
+        ("GroupMailboxView", "can_(list|take_over)"),
+        ("Absence and mailboxes|My absence|Group mailbox", "menu_access"),
+        # Testa e-tjänster (F-ES-4): the e-services one handles (shared.services.trial_runs checks which).
+        ("EServiceTestView", "can_list"),
+        ("Tools|Test e-services", "menu_access"),
+        # Färgförklaring (F-ES-10): set by the e-service's handlers (eservice_details checks which).
+        ("BuilderColoursView", "can_(list|add|edit|delete)"),
     ],
 }
 

@@ -13,6 +13,7 @@ it) and ``dry_run``, and returns the service's ``JobReport``. Every job is idemp
 | absence_expiry | every hour | ends absences whose last day has passed |
 | mailing_deadlines | every hour | moves cases that did not answer a mailing by its deadline |
 | subtask_reminders | daily 07:00 | reminds the responsible person of subtasks due today or tomorrow |
+| abandoned_tests | every hour | deletes test runs (Testa e-tjänsten) untouched for a day, with their files |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from shared.services.mailings import run_no_answer_actions
 from shared.services.overdue import mark_overdue_cases
 from shared.services.retention import run_retention
 from shared.services.subtasks import remind_due_subtasks
+from shared.services.trial_runs import delete_abandoned_tests
 
 _INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 
@@ -131,3 +133,10 @@ def mailing_deadlines(now: dt.datetime, dry_run: bool = False) -> JobReport:
 )
 def subtask_reminders(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return remind_due_subtasks(now, dry_run=dry_run)
+
+
+@job(
+    "abandoned_tests", "interval", _l("Delete e-service test runs left untouched for a day, with their files"), hours=1
+)
+def abandoned_tests(now: dt.datetime, dry_run: bool = False) -> JobReport:
+    return delete_abandoned_tests(now, dry_run=dry_run)

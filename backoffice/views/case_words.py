@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "message_received": _l("Message from the applicant"),
     "message_read": _l("Message read"),
     "message_forwarded": _l("Message forwarded to a group"),
+    "message_taken_over": _l("Forwarded message taken over"),
     "note_added": _l("Internal note written"),
     "document_added": _l("Document added"),
     "supplement_added": _l("Supplement from the applicant"),
@@ -76,6 +77,67 @@ AUDIT_LABELS = {
     "destruction_list_approved": _l("Destruction list approved"),
     "destruction_list_rejected": _l("Destruction list rejected"),
     "notification_retried": _l("Notification sent again"),
+    "notifications_retried": _l("Failed notifications sent again"),
+    "absence_set": _l("Absence set"),
+    "absence_changed": _l("Absence changed"),
+    "absence_ended": _l("Absence ended"),
+    "message_taken_over": _l("Forwarded message taken over"),
+    # -- core (A): e-services, categories, handler links, statuses, groups --
+    "config_eservice_created": _l("E-service created"),
+    "config_eservice_changed": _l("E-service settings changed"),
+    "config_category_created": _l("Category created"),
+    "config_category_changed": _l("Category changed"),
+    "config_category_deleted": _l("Category deleted"),
+    "config_handler_link_created": _l("Handler linked to an e-service"),
+    "config_handler_link_changed": _l("Handler link changed"),
+    "config_handler_link_deleted": _l("Handler link removed"),
+    "config_status_group_created": _l("Status group created"),
+    "config_status_group_changed": _l("Status group changed"),
+    "config_status_group_deleted": _l("Status group deleted"),
+    "config_status_created": _l("Status created"),
+    "config_status_changed": _l("Status changed"),
+    "config_status_deleted": _l("Status deleted"),
+    "config_group_created": _l("Handler group created"),
+    "config_group_changed": _l("Handler group changed"),
+    "config_group_deleted": _l("Handler group deleted"),
+    # -- end of core (A) --
+    # -- rules (C) --
+    "config_notifications_changed": _l("Notification settings changed"),
+    "config_retention_rule_created": _l("Retention rule added"),
+    "config_retention_rule_changed": _l("Retention rule changed"),
+    "config_retention_rule_deleted": _l("Retention rule removed"),
+    # -- end of rules (C) --
+    # -- form editor (D) --
+    "config_form_version_created": _l("Form version created"),
+    "config_form_version_published": _l("Form version published"),
+    "config_form_version_retired": _l("Form version archived"),
+    "config_form_version_deleted": _l("Draft form version deleted"),
+    "config_form_step_created": _l("Form step added"),
+    "config_form_step_changed": _l("Form step changed"),
+    "config_form_step_moved": _l("Form step moved"),
+    "config_form_step_deleted": _l("Form step deleted"),
+    "config_form_question_created": _l("Form question added"),
+    "config_form_question_changed": _l("Form question changed"),
+    "config_form_question_moved": _l("Form question moved"),
+    "config_form_question_deleted": _l("Form question deleted"),
+    # -- end of form editor (D) --
+    # -- details (B): the e-service builder's detail sections --
+    "config_colour_created": _l("Colour added to the colour legend"),
+    "config_colour_changed": _l("Colour in the colour legend changed"),
+    "config_colour_deleted": _l("Colour removed from the colour legend"),
+    "config_colour_legend_reordered": _l("Colour legend reordered"),
+    "config_summary_fields_changed": _l("Summary fields changed"),
+    "config_excel_columns_changed": _l("Excel columns changed"),
+    "config_message_template_created": _l("Message template added"),
+    "config_message_template_changed": _l("Message template changed"),
+    "config_message_template_deleted": _l("Message template removed"),
+    "config_assignment_rule_created": _l("Assignment rule added"),
+    "config_assignment_rule_changed": _l("Assignment rule changed"),
+    "config_assignment_rule_deleted": _l("Assignment rule removed"),
+    "config_assignment_rules_reordered": _l("Assignment rules reordered"),
+    "config_default_assignment_changed": _l("Default assignment changed"),
+    "config_personal_data_changed": _l("Personal data settings changed"),
+    # -- end of details (B) --
 }
 
 
@@ -97,6 +159,22 @@ DETAIL_LABELS = {
     "documents_deleted": _l("Documents deleted"),
     "rule": _l("Retention rule"),
     "cases": _l("Cases"),
+    # Frånvaro (absences).
+    "user": _l("User"),
+    "for_colleague": _l("Set for a colleague"),
+    "starts_on": _l("First day"),
+    "ends_on": _l("Last day"),
+    "auto_reply": _l("Auto-reply"),
+    "before": _l("Before"),
+    "called_off": _l("Called off before it began"),
+    # Utkorg: the filter a bulk retry was made with.
+    "count": _l("Count"),
+    "event": _l("Event"),
+    "case": _l("Case number"),
+    "recipient": _l("Recipient"),
+    # Configuration changes (issue 6, record_config_change): what was changed, and the fields after.
+    "name": _l("Name"),
+    "after": _l("After"),
 }
 
 
@@ -170,6 +248,8 @@ def event_details(kind: str, data: Mapping[str, Any] | None, colours: Mapping[st
     if kind == "message_received":
         count = int(data.get("attachments") or 0)
         return ngettext("%(num)d attachment", "%(num)d attachments", count) if count else ""
+    if kind == "message_taken_over":
+        return _("From the group mailbox of %(group)s", group=data.get("group", ""))
     if kind == "message_forwarded":
         return _("To %(group)s while %(name)s is away", group=data.get("group", ""), name=data.get("absent", ""))
     if kind in ("document_added", "supplement_added", "document_downloaded"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 STATUSES = (400, 403, 404, 405, 413)
@@ -10,6 +11,10 @@ STATUSES = (400, 403, 404, 405, 413)
 
 def _render(error: HTTPException):
     appbuilder = current_app.appbuilder
+    if not hasattr(g, "user"):
+        # An error raised before AppBuilder's before_request (CSRFProtect's check runs first):
+        # the frame's menu asks g.user who is logged in.
+        g.user = current_user
     page = render_template(
         "backoffice/error.html", status=error.code, appbuilder=appbuilder, base_template=appbuilder.base_template
     )

@@ -59,6 +59,119 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
     )
     # -- end of the case view ---------------------------------------------------------------
 
+    # -- Drift: Utkorg (F-NOT-4) and Schemalagda jobb (F-JOB-5); Admin only -----------------
+    from backoffice.views.jobs import JobRunView
+    from backoffice.views.outbox import OutboxView
+
+    appbuilder.add_view(
+        OutboxView,
+        "Outbox",
+        label=_l("Outbox"),
+        icon="fa-envelope-o",
+        category="Operations",
+        category_label=_l("Operations"),
+        category_icon="fa-cogs",
+    )
+    appbuilder.add_view(
+        JobRunView, "Scheduled jobs", label=_l("Scheduled jobs"), icon="fa-clock-o", category="Operations"
+    )
+    # -- end of Drift -------------------------------------------------------------------------
+
+    # -- Frånvaro och gruppbrevlådor (F-GRP-3) -------------------------------------------------
+    from backoffice.views.absence import AbsenceView
+    from backoffice.views.mailbox import GroupMailboxView
+
+    appbuilder.add_view(
+        AbsenceView,
+        "My absence",
+        icon="fa-calendar-times-o",
+        label=_l("My absence"),
+        category="Absence and mailboxes",
+        category_label=_l("Absence and mailboxes"),
+        category_icon="fa-inbox",
+    )
+    appbuilder.add_view(
+        GroupMailboxView,
+        "Group mailbox",
+        icon="fa-inbox",
+        label=_l("Group mailbox"),
+        category="Absence and mailboxes",
+        category_label=_l("Absence and mailboxes"),
+    )
+    appbuilder.add_link(
+        "Absence management",
+        href="AbsenceView.manage",
+        icon="fa-users",
+        label=_l("Absence management"),
+        category="Absence and mailboxes",
+        category_label=_l("Absence and mailboxes"),
+    )
+    # -- end of absence and group mailboxes ---------------------------------------------------
+
+    # -- E-tjänster for builders, core (issue 6 part A: F-ES-1, F-ES-5, F-ES-14, F-GRP-1) -------
+    from backoffice.views.builder_categories import BuilderCategoriesView
+    from backoffice.views.builder_eservices import BuilderEServicesView
+    from backoffice.views.builder_groups import BuilderHandlerGroupsView
+    from backoffice.views.builder_handler_links import BuilderHandlerLinksView
+    from backoffice.views.builder_statuses import BuilderStatusGroupsView
+
+    builder_menu = {"category": "E-services", "category_label": _l("E-services")}
+    appbuilder.add_view(
+        BuilderEServicesView,
+        "E-service list",
+        icon="fa-wpforms",
+        label=_l("E-services"),
+        category_icon="fa-wrench",
+        **builder_menu,
+    )
+    appbuilder.add_view(
+        BuilderCategoriesView, "E-service categories", icon="fa-tags", label=_l("Categories"), **builder_menu
+    )
+    appbuilder.add_view(
+        BuilderStatusGroupsView, "Status groups", icon="fa-list-ol", label=_l("Status groups"), **builder_menu
+    )
+    appbuilder.add_view(
+        BuilderHandlerGroupsView, "Handler groups", icon="fa-users", label=_l("Handler groups"), **builder_menu
+    )
+    appbuilder.add_view_no_menu(BuilderHandlerLinksView)
+    # -- end of E-tjänster, core ---------------------------------------------------------------
+
+    # -- details (B): colour legend, summary fields, Excel columns, message templates,
+    # assignment rules, personal data (F-ES-6, 9-13), sections of the e-service hub ----------
+    from backoffice.views.builder_details import VIEWS as BUILDER_DETAIL_VIEWS
+
+    for builder_detail_view in BUILDER_DETAIL_VIEWS:
+        appbuilder.add_view_no_menu(builder_detail_view)
+    # -- end of details (B) ------------------------------------------------------------------
+
+    # -- rules (C): notification settings (F-ES-7) and retention rules (F-ES-8), sections of
+    # the e-service hub ------------------------------------------------------------------------
+    from backoffice.views.builder_rules import BuilderNotificationsView, BuilderRetentionView
+
+    appbuilder.add_view_no_menu(BuilderNotificationsView)
+    appbuilder.add_view_no_menu(BuilderRetentionView)
+    # -- end of rules (C) ---------------------------------------------------------------------
+
+    # -- form editor (D): the e-service's form, versions, publish, import/export (F-ES-2, F-ES-3) --
+    from backoffice.views.form_editor import FormEditorView
+
+    appbuilder.add_view_no_menu(FormEditorView)
+    # -- end of form editor (D) ----------------------------------------------------------------
+
+    # -- test mode (issue 6 item 3, F-ES-4): Verktyg > Testa e-tjänster, for builders and handlers --
+    from backoffice.views.eservice_test import EServiceTestView
+
+    appbuilder.add_view(
+        EServiceTestView,
+        "Test e-services",
+        icon="fa-flask",
+        label=_l("Test e-services"),
+        category="Tools",
+        category_label=_l("Tools"),
+        category_icon="fa-wrench",
+    )
+    # -- end of test mode ------------------------------------------------------------------------
+
     # AppBuilder adds its Security menu first; staff expect Start leftmost, then Ärenden.
     items = appbuilder.menu.get_list()
-    items.sort(key=lambda item: {"Start": 0, "Cases": 1}.get(item.name, 2))
+    items.sort(key=lambda item: {"Start": 0, "Cases": 1, "Absence and mailboxes": 2}.get(item.name, 3))

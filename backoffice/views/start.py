@@ -17,9 +17,11 @@ from backoffice.views.access import staff_access
 from backoffice.views.users import role_label
 from shared.db import db
 from shared.models import EService, StaffUser
-from shared.services import access
+from shared.services import absences, access
 
 OVERVIEW = ("can_list", "CaseOverviewView")
+MY_ABSENCE = ("can_mine", "AbsenceView")
+MAILBOX = ("can_list", "GroupMailboxView")
 
 
 @dataclass
@@ -75,4 +77,10 @@ class StartView(IndexView):
             role_names=sorted(role_label(r.name) for r in user.roles),
             eservices=eservices,
             overview_url=overview_url,
+            # F-GRP-3: "Du är frånvarande t.o.m. …" and the messages waiting in my groups' mailboxes.
+            absence=absences.current_absence(user),
+            absence_url=url_for("AbsenceView.index") if self.appbuilder.sm.has_access(*MY_ABSENCE) else None,
+            mailboxes=[m for m in absences.mailboxes(user) if m.member]
+            if self.appbuilder.sm.has_access(*MAILBOX)
+            else [],
         )

@@ -42,6 +42,7 @@ bp = Blueprint("apply", __name__)
 
 SESSION_DRAFTS = "apply_drafts"  # an anonymous visitor's drafts
 SESSION_CASES = "apply_cases"  # ... and the cases it submitted (their receipts)
+SESSION_TESTS = "apply_tests"  # test runs opened from a back-office test link (Testa e-tjänsten, trial.py)
 REMEMBERED = 20
 FORM_TOKEN = "form-token"
 RETURN_TO_SUMMARY = "to-summary"
@@ -72,6 +73,7 @@ def _applicant() -> Applicant:
         citizen=g.get("citizen"),
         draft_ids=frozenset(_session_ids(SESSION_DRAFTS)),
         case_ids=frozenset(_session_ids(SESSION_CASES)),
+        test_draft_ids=frozenset(_session_ids(SESSION_TESTS)),
     )
 
 
@@ -81,7 +83,12 @@ def _login_redirect():
 
 def _needs_login(applicant: Applicant, item_id: int) -> bool:
     """Nobody logged in and the id is none of this visitor's: logging in is the way to one's own applications."""
-    return applicant.anonymous and item_id not in applicant.draft_ids and item_id not in applicant.case_ids
+    return (
+        applicant.anonymous
+        and item_id not in applicant.draft_ids
+        and item_id not in applicant.case_ids
+        and item_id not in applicant.test_draft_ids
+    )
 
 
 def _unavailable(error: DomainError, eservice: EService | None = None):
@@ -121,7 +128,7 @@ def _render_step(
         message=message,
         action_url=action_url,
         compute_url=compute_url if page.has_computed else None,
-        can_save_later=_applicant().may_save_later,
+        can_save_later=_applicant().may_save_later and not (draft is not None and draft.is_test),
         return_to_summary=return_to_summary,
     )
 
@@ -150,7 +157,7 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
     except NotAllowed as error:
         return _unavailable(error, eservice)
     draft, action = outcome.draft, outcome.action
-    if draft is not None and applicant.anonymous:
+    if draft is not None and applicant.anonymous and not draft.is_test:
         _remember(SESSION_DRAFTS, draft.id)
 
     if action in (application.REFRESH, application.REMOVE):
@@ -316,6 +323,8 @@ def saved(draft_id: int):
     draft, response = _own_draft(draft_id)
     if response is not None:
         return response
+    if draft.is_test:  # a test run is not kept for later
+        return redirect(url_for("apply.resume", draft_id=draft.id))
     return render_template("portal/apply/saved.html", draft=draft, eservice=draft.eservice)
 
 
@@ -324,6 +333,10 @@ def _render_summary(draft: Case, *, contact_email: str | None = None, errors=Non
     if contact_email is None:
         contact_email = application.first_email_answer(draft) or ""
     sections = application.summary_sections(draft)
+    if draft.is_test:
+        ask_email = email_required = trial.contact_asked(draft)
+    else:
+        ask_email, email_required = applicant.asks_receipt_email, applicant.anonymous
     return render_template(
         "portal/apply/summary.html",
         draft=draft,
@@ -331,8 +344,8 @@ def _render_summary(draft: Case, *, contact_email: str | None = None, errors=Non
         sections=sections,
         total=len(sections) + 1,  # a section per step shown, and the summary
         token=secrets.token_urlsafe(24),
-        ask_email=applicant.asks_receipt_email,
-        email_required=applicant.anonymous,
+        ask_email=ask_email,
+        email_required=email_required,
         contact_email=contact_email,
         errors=errors or {},
         message=message,
@@ -350,6 +363,8 @@ def summary(draft_id: int):
         return _render_summary(draft)
     applicant = _applicant()
     contact_email = request.form.get(application.CONTACT_EMAIL) or ""
+    if draft.is_test:
+        return trial.submit(draft, applicant, contact_email)
     try:
         case = application.submit_application(
             draft.id,
@@ -387,6 +402,8 @@ def discard(draft_id: int):
     if request.method == "GET":
         return render_template("portal/apply/discard.html", draft=draft, eservice=draft.eservice)
     applicant = _applicant()
+    if draft.is_test:
+        return trial.end(draft, applicant)
     try:
         eservice = application.discard_draft(draft_id, applicant=applicant)
     except AlreadySubmitted as error:
@@ -439,3 +456,7 @@ def receipt_pdf(case_id: int):
     response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename, as_attachment=False)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# The test-mode routes (Testa e-tjänsten) on this blueprint; below, as they use the helpers above.
+from portal.apply import trial  # noqa: E402

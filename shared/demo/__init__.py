@@ -18,9 +18,11 @@ from shared import clock, roles
 from shared.db import db
 from shared.demo import definitions
 from shared.models import (
+    Absence,
     AssignmentRule,
     Case,
     CaseEvent,
+    CaseHandler,
     Category,
     Citizen,
     ColourLabel,
@@ -72,10 +74,42 @@ DEMO_STAFF = [
     ("fredrik", "Fredrik", "Falk", (roles.HANDLER,), "Handläggare, Räddningstjänsten"),
 ]
 
-CHILD_NAMES = ["Alice", "Elsa", "Liam", "Noah", "Maja", "Hugo", "Vera", "Olle", "Saga", "Leo", "Ebba", "Nils",
-               "Alma", "William", "Wilma", "Ali", "Selma", "Melvin", "Ines", "Malte"]
-LAST_NAMES = ["Öljung", "Gustafsson", "Hassan", "Lindqvist", "Åström", "Ali", "Berg", "Nordström", "Persson",
-              "Sjöberg", "Ek", "Holm"]
+CHILD_NAMES = [
+    "Alice",
+    "Elsa",
+    "Liam",
+    "Noah",
+    "Maja",
+    "Hugo",
+    "Vera",
+    "Olle",
+    "Saga",
+    "Leo",
+    "Ebba",
+    "Nils",
+    "Alma",
+    "William",
+    "Wilma",
+    "Ali",
+    "Selma",
+    "Melvin",
+    "Ines",
+    "Malte",
+]
+LAST_NAMES = [
+    "Öljung",
+    "Gustafsson",
+    "Hassan",
+    "Lindqvist",
+    "Åström",
+    "Ali",
+    "Berg",
+    "Nordström",
+    "Persson",
+    "Sjöberg",
+    "Ek",
+    "Holm",
+]
 STREETS = ["Storgatan", "Kyrkvägen", "Skolgatan", "Björkvägen", "Åsgatan", "Sjövägen"]
 
 
@@ -138,12 +172,29 @@ def _kulturskolan_status_group() -> StatusGroup:
             Status(name="Sparat", citizen_label="Sparat, ej inskickat", kind=StatusKind.DRAFT, sort_order=0),
             Status(name="Inskickat", citizen_label="Inskickat", kind=StatusKind.SUBMITTED, sort_order=1),
             Status(name="I kö", citizen_label="Du står i kö", kind=StatusKind.IN_PROGRESS, sort_order=2),
-            Status(name="Erbjuden plats", citizen_label="Du har erbjudits en plats", kind=StatusKind.WAITING,
-                   sort_order=3, pauses_due_date=True),
-            Status(name="Antagen", citizen_label="Antagen", kind=StatusKind.COMPLETED, sort_order=4,
-                   is_final=True, applicant_message_days=30),
-            Status(name="Köplats borttagen", citizen_label="Köplatsen är borttagen", kind=StatusKind.COMPLETED,
-                   sort_order=5, is_final=True, deletable_by="handlers"),
+            Status(
+                name="Erbjuden plats",
+                citizen_label="Du har erbjudits en plats",
+                kind=StatusKind.WAITING,
+                sort_order=3,
+                pauses_due_date=True,
+            ),
+            Status(
+                name="Antagen",
+                citizen_label="Antagen",
+                kind=StatusKind.COMPLETED,
+                sort_order=4,
+                is_final=True,
+                applicant_message_days=30,
+            ),
+            Status(
+                name="Köplats borttagen",
+                citizen_label="Köplatsen är borttagen",
+                kind=StatusKind.COMPLETED,
+                sort_order=5,
+                is_final=True,
+                deletable_by="handlers",
+            ),
         ]
         db.session.add(group)
         db.session.flush()
@@ -158,8 +209,12 @@ def _eservice(slug: str, **fields: Any) -> tuple[EService, bool]:
     eservice = EService(slug=slug, **fields)
     for number, (definition, state) in enumerate(versions, start=1):
         eservice.versions.append(
-            EServiceVersion(number=number, definition=definition, state=state,
-                            published_at=clock.now() if state != VersionState.DRAFT else None)
+            EServiceVersion(
+                number=number,
+                definition=definition,
+                state=state,
+                published_at=clock.now() if state != VersionState.DRAFT else None,
+            )
         )
     db.session.add(eservice)
     db.session.flush()
@@ -222,10 +277,13 @@ def _eservices(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) ->
             ColourLabel(colour="red", meaning="Brådskande", sort_order=3),
         ]
         skolskjuts.message_templates = [
-            MessageTemplate(name="Begäran om komplettering",
-                            body="Hej! För att kunna handlägga din ansökan om skolskjuts behöver vi ..."),
-            MessageTemplate(name="Beslut: beviljad",
-                            body="Din ansökan om skolskjuts är beviljad. Busskortet skickas till skolan."),
+            MessageTemplate(
+                name="Begäran om komplettering",
+                body="Hej! För att kunna handlägga din ansökan om skolskjuts behöver vi ...",
+            ),
+            MessageTemplate(
+                name="Beslut: beviljad", body="Din ansökan om skolskjuts är beviljad. Busskortet skickas till skolan."
+            ),
         ]
     made["skolskjuts"] = skolskjuts
 
@@ -234,7 +292,7 @@ def _eservices(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) ->
         name="Ansökan om specialkost",
         category=food,
         description="Ansök om specialkost i förskola och skola av medicinska, etiska eller religiösa skäl. "
-                    "Du kan använda tjänsten med eller utan e-legitimation.",
+        "Du kan använda tjänsten med eller utan e-legitimation.",
         login_required=False,
         anonymous_allowed=True,
         due_days=10,
@@ -243,7 +301,7 @@ def _eservices(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) ->
         gdpr_categories=["namn", "personnummer", "e-post", "mobil"],
         gdpr_extra_categories="Uppgifter om hälsa (allergier, läkarintyg)",
         gdpr_purpose="Uppgifterna används för att kosthandläggaren ska kunna beställa rätt specialkost "
-                     "från det kök som lagar ditt barns mat.",
+        "från det kök som lagar ditt barns mat.",
         controller_name="Kostnämnden",
         controller_email="kost@exempelby.se",
         versions=[(definitions.SPECIALKOST, VersionState.PUBLISHED)],
@@ -259,7 +317,7 @@ def _eservices(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) ->
         name="Kulturskolan – ansökan",
         category=culture,
         description="Ansök om en plats i Kulturskolans kurser, under eller efter skoltid. "
-                    "Vårdnadshavare ansöker för barn; elever som fyllt 18 ansöker själva.",
+        "Vårdnadshavare ansöker för barn; elever som fyllt 18 ansöker själva.",
         login_required=True,
         due_days=60,
         status_group=kulturskolan_statuses,
@@ -309,11 +367,13 @@ def _eservices(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) ->
     for eservice in made.values():
         if not eservice.notification_settings:
             default_notification_settings(eservice)
-        if not db.session.scalar(select(func.count()).select_from(RetentionRule).where(
-                RetentionRule.eservice_id == eservice.id)):
+        if not db.session.scalar(
+            select(func.count()).select_from(RetentionRule).where(RetentionRule.eservice_id == eservice.id)
+        ):
             final = next(s for s in eservice.status_group.statuses if s.kind == StatusKind.COMPLETED)
-            db.session.add(RetentionRule(eservice_id=eservice.id, status_id=final.id, days=730,
-                                         action=RetentionAction.DELETE))
+            db.session.add(
+                RetentionRule(eservice_id=eservice.id, status_id=final.id, days=730, action=RetentionAction.DELETE)
+            )
     db.session.flush()
     return made
 
@@ -353,24 +413,35 @@ def _answers(kind: str, rng: random.Random, citizen: Citizen, version: int = 3) 
     if kind == "skolskjuts":
         typ = rng.choice(["buss", "buss", "taxi"])
         return {
-            "elev_namn": child, "elev_personnummer": _child_pnr(rng), "skola": school,
-            "arskurs": rng.randint(0, 9), "typ": typ,
+            "elev_namn": child,
+            "elev_personnummer": _child_pnr(rng),
+            "skola": school,
+            "arskurs": rng.randint(0, 9),
+            "typ": typ,
             "skal_taxi": "Eleven har en funktionsnedsättning och kan inte åka linjebuss." if typ == "taxi" else "",
             "startdatum": (clock.today() + dt.timedelta(days=rng.randint(5, 60))).isoformat(),
-            "avstand": round(rng.uniform(2, 25), 1), "telefon": "070-123 45 67",
+            "avstand": round(rng.uniform(2, 25), 1),
+            "telefon": "070-123 45 67",
         }
     if kind == "specialkost":
         return {
-            "barn_namn": child, "barn_personnummer": _child_pnr(rng),
+            "barn_namn": child,
+            "barn_personnummer": _child_pnr(rng),
             "enhet": rng.choice(definitions.SKOLOR + [{"value": "forskolan_tallen"}])["value"],
-            "grund": "etisk", "kost": rng.sample(["vegetarisk", "flaskfri", "laktos"], k=rng.randint(1, 2)),
-            "beskrivning": "Äter inte kött.", "vardnadshavare": citizen.full_name, "epost": citizen.email,
+            "grund": "etisk",
+            "kost": rng.sample(["vegetarisk", "flaskfri", "laktos"], k=rng.randint(1, 2)),
+            "beskrivning": "Äter inte kött.",
+            "vardnadshavare": citizen.full_name,
+            "epost": citizen.email,
         }
     if kind == "kulturskolan":
         return {
-            "elev_namn": child, "elev_personnummer": _child_pnr(rng), "skola": school,
+            "elev_namn": child,
+            "elev_personnummer": _child_pnr(rng),
+            "skola": school,
             "kurs": rng.choice([k["value"] for k in definitions.KURSER]),
-            "skoltid": rng.choice([True, False]), "erfarenhet": rng.choice(["", "Har spelat ett år.", "Nybörjare"]),
+            "skoltid": rng.choice([True, False]),
+            "erfarenhet": rng.choice(["", "Har spelat ett år.", "Nybörjare"]),
         }
     company = rng.random() < 0.5
     answers = {
@@ -464,7 +535,9 @@ def _spread_dates(rng: random.Random) -> None:
         submitted = now - shift
         days = due_days.get(eservice_id)
         db.session.execute(
-            update(Case).where(Case.id == case_id).values(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(
                 submitted_at=submitted,
                 created_at=submitted,
                 due_at=submitted + dt.timedelta(days=days) if days else None,
@@ -478,15 +551,53 @@ def _spread_dates(rng: random.Random) -> None:
     db.session.commit()
 
 
+def _absence(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) -> None:
+    """F-GRP-3, to try out: Cecilia is off sick and her applicants' messages go to Skolskjutsgruppen,
+    where Anna takes them over (Frånvaro och brevlådor → Gruppbrevlåda). Only on the first run."""
+    from shared.services import absences, access
+    from shared.services import messages as message_service
+
+    cecilia = people["cecilia"]
+    if db.session.scalar(select(func.count()).select_from(Absence).where(Absence.user_id == cecilia.id)):
+        return
+    absences.set_absence(
+        actor=people["admin"],
+        user_id=cecilia.id,
+        starts_on=clock.today() - dt.timedelta(days=1),
+        ends_on=clock.today() + dt.timedelta(days=6),
+        forward_to_group_id=groups["skolskjuts"].id,
+        auto_reply="Din handläggare är sjuk. Ditt meddelande har gått till Skolskjutsgruppen, som svarar dig.",
+    )
+    open_cases = db.session.scalars(
+        select(Case)
+        .join(CaseHandler, CaseHandler.case_id == Case.id)
+        .where(CaseHandler.user_id == cecilia.id, Case.closed_at.is_(None), Case.citizen_id.is_not(None))
+        .order_by(Case.id)
+    ).all()
+    case = next((c for c in open_cases if access.can_citizen(c.citizen, "message", c)), None)
+    if case is not None:
+        message_service.reply_as_citizen(
+            case.id, "Hej! Jag undrar när beslutet om skolskjuts kommer? Skolan börjar snart.", citizen=case.citizen
+        )
+
+
 def seed_demo(*, cases: int = 300) -> str:
     """Create the demo municipality; returns a one-paragraph summary."""
     people = _staff()
     groups = {
-        "skolskjuts": _group("Skolskjutsgruppen", [people["anna"], people["cecilia"]], "skolskjuts@exempelby.se",
-                             "Handläggare för skolskjuts"),
+        "skolskjuts": _group(
+            "Skolskjutsgruppen",
+            [people["anna"], people["cecilia"]],
+            "skolskjuts@exempelby.se",
+            "Handläggare för skolskjuts",
+        ),
         "kost": _group("Kostenheten", [people["david"]], "kost@exempelby.se", "Kosthandläggare"),
-        "kulturskolan": _group("Kulturskolans administration", [people["elin"]], "kulturskolan@exempelby.se",
-                               "Administratörer på Kulturskolan"),
+        "kulturskolan": _group(
+            "Kulturskolans administration",
+            [people["elin"]],
+            "kulturskolan@exempelby.se",
+            "Administratörer på Kulturskolan",
+        ),
     }
     eservices = _eservices(people, groups)
     citizens = _citizens()
@@ -495,6 +606,7 @@ def seed_demo(*, cases: int = 300) -> str:
     made = 0
     if not existing:
         made = _cases(cases, eservices, citizens, people)
+    _absence(people, groups)
     total = db.session.scalar(select(func.count()).select_from(Case))
     return (
         f"Demo data ready: {len(people)} staff, {len(groups)} groups, {len(eservices)} e-services, "

@@ -52,6 +52,13 @@ class Case(Model):
             postgresql_where=sa.text("number IS NOT NULL AND closed_at IS NULL"),
             sqlite_where=sa.text("number IS NOT NULL AND closed_at IS NULL"),
         ),
+        # Test runs (Testa e-tjänsten, F-ES-4) left behind: the hourly clean-up finds them here.
+        sa.Index(
+            "ix_case_test_updated",
+            "updated_at",
+            postgresql_where=sa.text("is_test"),
+            sqlite_where=sa.text("is_test"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +98,9 @@ class Case(Model):
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
     # The citizen's form token: a repeated submit of the same form gives the same case.
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True, nullable=True)
+    # A builder's or handler's test run of a version (Testa e-tjänsten, F-ES-4): always a draft,
+    # never numbered, submitted or shown to anyone else; deleted when the test ends.
+    is_test: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false(), nullable=False)
 
     created_at: Mapped[dt.datetime] = created_at_column()
     updated_at: Mapped[dt.datetime] = created_at_column()
@@ -112,7 +122,10 @@ class Case(Model):
         "Message", back_populates="case", order_by="Message.id", cascade="all, delete-orphan", passive_deletes=True
     )
     notes: Mapped[list[InternalNote]] = relationship(
-        "InternalNote", back_populates="case", order_by="InternalNote.id", cascade="all, delete-orphan",
+        "InternalNote",
+        back_populates="case",
+        order_by="InternalNote.id",
+        cascade="all, delete-orphan",
         passive_deletes=True,
     )
     documents: Mapped[list[Document]] = relationship(
@@ -223,10 +236,14 @@ class Message(Model):
     forwarded_to_group_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("handler_group.id", ondelete="SET NULL"), index=True
     )
+    # Who in the group took the forwarded message over ("Ta över"), and when.
+    forward_taken_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    forward_taken_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
 
     case: Mapped[Case] = relationship("Case", back_populates="messages")
     author_user: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[author_user_id])
     author_citizen: Mapped[Citizen | None] = relationship("Citizen")
+    forward_taken_by: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[forward_taken_by_id])
     attachments: Mapped[list[Document]] = relationship("Document", back_populates="message")
 
 

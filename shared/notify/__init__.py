@@ -1,7 +1,7 @@
 """Notifications: settings, recipients, safe texts and the outbox (sent later by the scheduler)."""
 
-from shared.notify.outbox import Addressee, case_link, mailbox, queue, queue_to, resolve, staff_addressees
-from shared.notify.render import PLACEHOLDERS, check_template, render
+from shared.notify.outbox import Addressee, case_link, leave_out, mailbox, queue, queue_to, resolve, staff_addressees
+from shared.notify.render import PLACEHOLDERS, broken_braces, check_template, render
 from shared.notify.settings import DEFAULTS, default_notification_settings
 from shared.notify.texts import Text, standard_text
 
@@ -10,9 +10,11 @@ __all__ = [
     "PLACEHOLDERS",
     "Addressee",
     "Text",
+    "broken_braces",
     "case_link",
     "check_template",
     "default_notification_settings",
+    "leave_out",
     "mailbox",
     "queue",
     "queue_to",

@@ -191,20 +191,25 @@ def recover_expired_claims(now: dt.datetime | None = None) -> Counter:
             uncertain.append(row.id)
         else:
             again.append(row.id)
+    # Counted by what the updates changed: a dead batch's last result may still have been
+    # committed by the database after the rows were listed (its statement outlives the process).
+    marked = taken_back = 0
     if uncertain:
-        db.session.execute(
+        marked = db.session.execute(
             update(_table)
             .where(_c.id.in_(uncertain), _c.state == OutboxState.SENDING)
             .values(state=OutboxState.FAILED, claimed_by=None, last_error=UNCERTAIN, attempts=_c.attempts + 1)
-        )
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if again:
-        db.session.execute(
+        taken_back = db.session.execute(
             update(_table)
             .where(_c.id.in_(again), _c.state == OutboxState.SENDING)
             .values(state=OutboxState.PENDING, claimed_by=None, next_attempt_at=now)
-        )
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
-    return Counter({"uncertain": len(uncertain), "recovered": len(again)})
+    return Counter({"uncertain": marked, "recovered": taken_back})
 
 
 # -- recording ---------------------------------------------------------------------------------

@@ -140,7 +140,8 @@ def resolve(
         return []  # Mina sidor is for citizens only
     persons, groups = _assignees(case, override)
     if recipient == Recipient.ASSIGNED_HANDLERS:
-        people = persons + [m.user for g in groups for m in g.members]
+        # Through a group only the members who opted in (1177); a person assigned in person always.
+        people = persons + [m.user for g in groups for m in g.members if m.notify]
     elif recipient == Recipient.GROUP_MEMBERS:
         people = [m.user for g in groups for m in g.members if m.notify]
     elif recipient == Recipient.ALL_HANDLERS:
@@ -200,7 +201,8 @@ def _outbox_row(
     if link is None and not own_body:
         body_template = drop_lines_with(body_template, "lank")
     values = _values(case, addressee, actor, extra, link)
-    subject = render(subject_template, values)[:300] if subject_template else None
+    # One line: a value with line breaks ({meddelande}) would make the e-mail unsendable.
+    subject = " ".join(render(subject_template, values).split())[:300] if subject_template else None
     return OutboxMessage(
         event=event.value,
         channel=addressee.channel,
@@ -269,6 +271,11 @@ def queue_to(
     return rows
 
 
+def leave_out(users: Iterable[StaffUser]) -> set[DedupeKey]:
+    """A ``dedupe`` set that keeps these people out of every queue call sharing it (e.g. the absent)."""
+    return {(str(channel), "user", user.id) for user in users for channel in Channel}
+
+
 def mailbox(address: str, name: str = "") -> Addressee:
     """A functional mailbox as an addressee."""
     return Addressee("handler", Channel.EMAIL, address, name=name)
@@ -289,6 +296,7 @@ __all__ = [
     "applicant_addressees",
     "audience_of",
     "case_link",
+    "leave_out",
     "mailbox",
     "queue",
     "queue_to",

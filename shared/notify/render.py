@@ -53,6 +53,43 @@ def check_template(text: str | None) -> list[str]:
     return unknown
 
 
+def broken_braces(text: str | None) -> list[str]:
+    """The stray braces in a text, each shown with a little of its context (e.g. ["{arendenummer"]), in order.
+
+    A brace is stray when it is not part of a ``{name}`` pair on one line: a placeholder
+    missing its closing brace, a doubled brace ``{{…}}``, a lone ``}``. The renderer would
+    leave them as written, so the builder is told when saving rather than the applicant
+    seeing them.
+    """
+    text = text or ""
+    pairs = [match.span() for match in _ANY.finditer(text)]
+    starts = {start: end for start, end in pairs}
+    ends = {end: start for start, end in pairs}
+    spans: list[tuple[int, int]] = []
+    for index, char in enumerate(text):
+        if char not in "{}" or any(start <= index < end for start, end in pairs):
+            continue
+        line_start = text.rfind("\n", 0, index) + 1
+        line_end = text.find("\n", index)
+        line_end = len(text) if line_end < 0 else line_end
+        if char == "{":
+            following = [i for i in (text.find("{", index + 1), text.find("}", index + 1)) if i >= 0]
+            spans.append((index, starts.get(index + 1, min([index + 20, line_end, *following]))))
+        else:
+            spans.append((ends.get(index, max(index - 19, line_start)), index + 1))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    found: list[str] = []
+    for start, end in merged:
+        if text[start:end] not in found:
+            found.append(text[start:end])
+    return found
+
+
 def drop_lines_with(text: str, name: str) -> str:
     """The text without the lines that use placeholder {name} (a link an anonymous applicant cannot use)."""
     token = "{" + name + "}"

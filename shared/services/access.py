@@ -13,6 +13,13 @@ Back office (handlers, admins):
   e-service is not restricted, on an enabled e-service that allows it.
 
 Portal (citizens): a citizen sees only their own cases and drafts.
+
+Configuration (the e-service builder's screens, issue 6): an active user with the role
+Builder or Admin (require_builder); the role gives no case.
+
+Test mode (Testa e-tjänsten, F-ES-4): a builder, an administrator, or a handler linked to the
+e-service may run any of its versions in the portal. A test draft is never numbered, so no
+back-office query (they all start from submitted cases) and no citizen query shows it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Literal
 
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu, assoc_permissionview_role
 from flask_babel import gettext as _
 from sqlalchemy import Select, false, or_, select, true
 
@@ -63,6 +71,63 @@ def case_not_found() -> NotFound:
 def is_admin(user: StaffUser | None) -> bool:
     """Whether the user is an active system administrator."""
     return user is not None and bool(user.active) and user.has_role(roles.ADMIN)
+
+
+def is_builder(user: StaffUser | None) -> bool:
+    """Whether the user is an active e-service builder (role Builder) or system administrator."""
+    return user is not None and bool(user.active) and (user.has_role(roles.BUILDER) or user.has_role(roles.ADMIN))
+
+
+def require_builder(user: StaffUser | None) -> None:
+    """Raise NotAllowed unless the user may configure e-services (role Builder or Admin)."""
+    if not is_builder(user):
+        raise NotAllowed(_("Only e-service builders and administrators may change the e-service configuration."))
+
+
+# "Hantera frånvaro" (F-GRP-3): set an absence and its forwarding for a colleague (sick leave).
+# A Flask-AppBuilder permission on the back office's absence view, so an administrator can
+# give it to any role in the Roles screen; Admin has every permission.
+MANAGE_ABSENCES = ("AbsenceView", "can_manage_others")
+
+
+def has_permission(user: StaffUser | None, view_menu: str, permission: str) -> bool:
+    """Whether one of the active user's roles (direct or through a user group) has the back-office permission."""
+    if user is None or not user.active:
+        return False
+    user_roles = [*user.roles, *(role for group in getattr(user, "groups", None) or () for role in group.roles)]
+    if any(role.name == roles.ADMIN for role in user_roles):
+        return True
+    role_ids = sorted({role.id for role in user_roles})
+    if not role_ids:
+        return False
+    found = db.session.scalar(
+        select(true())
+        .select_from(PermissionView)
+        .join(Permission, Permission.id == PermissionView.permission_id)
+        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+        .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+        .where(
+            assoc_permissionview_role.c.role_id.in_(role_ids),
+            Permission.name == permission,
+            ViewMenu.name == view_menu,
+        )
+        .limit(1)
+    )
+    return bool(found)
+
+
+def may_edit_colour_legend(user: StaffUser | None, eservice: EService | None) -> bool:
+    """F-ES-10: builders, and the handlers linked to the e-service today, set what its colours mean."""
+    if user is None or not user.active:
+        return False
+    if is_builder(user):
+        return True
+    return eservice is not None and eservice.id in linked_eservice_ids(user)
+
+
+def may_manage_absences(user: StaffUser | None) -> bool:
+    """Whether the user may set and end other people's absences (Hantera frånvaro)."""
+    return has_permission(user, *MANAGE_ABSENCES)
 
 
 def link_valid_today() -> tuple:
@@ -129,8 +194,10 @@ def manual_add_eservices(user: StaffUser | None) -> Select[tuple[EService]]:
     """The e-services the back-office user may add cases to by hand (lägg till ärende), by name."""
     # Open for manual add, and the user sees all its cases: an admin, or a handler whose
     # link is not restricted. A restricted handler would lose sight of a case they add.
-    query = select(EService).where(EService.enabled.is_(True), EService.manual_add.is_(True)).order_by(
-        EService.name, EService.id
+    query = (
+        select(EService)
+        .where(EService.enabled.is_(True), EService.manual_add.is_(True))
+        .order_by(EService.name, EService.id)
     )
     if user is None or not user.active:
         return query.where(false())
@@ -165,9 +232,36 @@ def require_manual_add(user: StaffUser | None, eservice: EService | None) -> Non
         raise error
 
 
+def may_test(user: StaffUser | None, eservice: EService | None) -> bool:
+    """Whether the staff user may run the e-service in the portal in test mode (Testa e-tjänsten, F-ES-4):
+    a builder or administrator, or a handler linked to it today (directly or through a group)."""
+    if eservice is None or user is None or not user.active:
+        return False
+    return is_builder(user) or bool(_link_rows(user, eservice.id))
+
+
+def require_tester(user: StaffUser | None, eservice: EService | None) -> None:
+    """Raise NotFound or NotAllowed unless the user may test the e-service."""
+    if eservice is None:
+        raise NotFound(_("The e-service was not found."))
+    if not may_test(user, eservice):
+        raise NotAllowed(_("You may test only the e-services you build or handle."))
+
+
+def testable_eservices(user: StaffUser | None) -> Select[tuple[EService]]:
+    """The e-services the staff user may test, by name: all for builders and administrators, else their own."""
+    query = select(EService).order_by(EService.name, EService.id)
+    if user is None or not user.active:
+        return query.where(false())
+    if is_builder(user):
+        return query
+    linked = linked_eservice_ids(user)
+    return query.where(EService.id.in_(sorted(linked)) if linked else false())
+
+
 def citizen_cases(citizen: Citizen, *, drafts: bool | None = False) -> Select[tuple[Case]]:
     """The citizen's own cases for Mina sidor (drafts=True: only drafts; None: both), newest first."""
-    query = select(Case).where(Case.citizen_id == citizen.id)
+    query = select(Case).where(Case.citizen_id == citizen.id, Case.is_test.is_(False))
     if drafts is True:
         query = query.where(Case.number.is_(None))
     elif drafts is False:

@@ -50,6 +50,8 @@ class Applicant:
     citizen: Citizen | None = None
     draft_ids: frozenset[int] = frozenset()  # an anonymous visitor's drafts, from the signed session
     case_ids: frozenset[int] = frozenset()  # ... and the cases it submitted
+    # Test runs (Testa e-tjänsten, shared.services.trial_runs) this session opened from a test link.
+    test_draft_ids: frozenset[int] = frozenset()
 
     @property
     def anonymous(self) -> bool:
@@ -310,6 +312,11 @@ def _owns_submitted(case: Case, applicant: Applicant) -> bool:
 
 
 def _require_own_draft(draft: Case | None, applicant: Applicant) -> Case:
+    if draft is not None and draft.is_test:
+        # A test run is the session's that opened its test link, whoever is logged in; no one else's.
+        if draft.id not in applicant.test_draft_ids or not draft.is_draft:
+            raise access.case_not_found()
+        return draft
     if draft is not None and not draft.is_draft and _owns_submitted(draft, applicant):
         raise AlreadySubmitted(draft)
     if applicant.citizen is not None:
@@ -435,6 +442,10 @@ def save_step(
     if draft_id is not None:
         draft: Case | None = load_draft(draft_id, applicant)
         eservice, version = draft.eservice, draft.version
+        if draft.is_test:
+            citizen = None  # a test run is nobody's application, even with someone logged in
+            if action == SAVE:
+                action = NEXT  # and is not kept for later
     else:
         draft = None
         eservice = db.session.get(EService, eservice_id) if eservice_id is not None else None
@@ -531,6 +542,8 @@ def submit_application(
     except AlreadySubmitted:
         assert draft is not None
         return draft
+    if draft.is_test:
+        raise access.case_not_found()  # a test run is never sent in: see trial_runs.submit_test
     email = str(contact_email or "").strip() if applicant.asks_receipt_email else ""
     if applicant.anonymous and not email:
         message = _("Enter your e-mail address so that we can send you a receipt.")

@@ -54,6 +54,26 @@ def record(
     return entry
 
 
+def record_config_change(
+    action: str, *, user: StaffUser, obj: Any, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> AuditEntry | None:
+    """Log a change of configuration (F-ES-*, issue 6): who changed which object, each changed field before and after.
+
+    ``before`` is None for a creation and ``after`` None for a deletion; nothing is logged
+    when nothing changed. Values are made JSON-safe (dates, enums).
+    """
+    old, new = jsonable(before or {}), jsonable(after or {})
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if before is not None and after is not None and not changed:
+        return None
+    details: dict[str, Any] = {"name": str(obj)}
+    if before is not None:
+        details["before"] = {k: old.get(k) for k in changed} if after is not None else old
+    if after is not None:
+        details["after"] = {k: new.get(k) for k in changed} if before is not None else new
+    return record(action, user=user, obj=obj, details=details)
+
+
 def for_case(case_id: int) -> Select[tuple[AuditEntry]]:
     """Every audit entry about a case, newest first."""
     return select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

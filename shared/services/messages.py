@@ -153,7 +153,8 @@ def reply_as_citizen(case_id: int, body: str, *, citizen: Citizen, attachments: 
     absences = _active_absences(u.id for u in persons)
     forwarding = next((a for a in absences if a.forward_to_group_id is not None), None)
     absent_ids = {a.user_id for a in absences if a.forward_to_group_id is not None}
-    dedupe: set = set()
+    # Whoever forwards is away: not told through a group they are in, nor by their own forward.
+    dedupe = notify.leave_out(a.user for a in absences if a.forward_to_group_id is not None)
     extra = {"message_id": message.id}
     if absent_ids:
         present = [u for u in persons if u.id not in absent_ids]

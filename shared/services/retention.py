@@ -22,7 +22,7 @@ import datetime as dt
 from collections import Counter
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from shared import clock, roles, storage
 from shared.db import db, transactional
@@ -60,6 +60,7 @@ def _covered(rule: RetentionRule, now: dt.datetime):
         Case.eservice_id == rule.eservice_id,
         Case.status_id == rule.status_id,
         Case.status_changed_at <= _cutoff(rule, now),
+        Case.is_test.is_(False),  # test runs (Testa e-tjänsten) are no records: the abandoned_tests job removes them
     ]
     if rule.action == RetentionAction.ANONYMISE:
         conditions.append(Case.anonymised_at.is_(None))
@@ -153,6 +154,22 @@ def _already_listed(rule: RetentionRule):
     )
 
 
+def _due(rule: RetentionRule, now: dt.datetime):
+    """The cases a run at ``now`` deals with under the rule (a rule with approval: those not yet listed)."""
+    query = select(Case.id, Case.number, Case.status_changed_at).where(*_covered(rule, now))
+    if rule.requires_approval and rule.id is not None:  # an unsaved rule has no lists yet
+        query = query.where(Case.id.not_in(_already_listed(rule)))
+    return query
+
+
+def cases_covered_count(rule: RetentionRule, now: dt.datetime) -> int:
+    """How many cases a retention run at ``now`` would delete, anonymise or propose under the rule (preview, F-ES-8).
+
+    The rule need not be saved: the builder's screen counts for a rule being edited.
+    """
+    return db.session.scalar(select(func.count()).select_from(_due(rule, now).subquery())) or 0
+
+
 def _line(verb: str, rule: RetentionRule, eservice: str, row) -> str:
     values = {
         "number": row.number or "-",
@@ -186,10 +203,7 @@ def run_retention(now: dt.datetime | None = None, *, dry_run: bool = False) -> J
         select(RetentionRule).where(RetentionRule.enabled.is_(True)).order_by(RetentionRule.id)
     ).all()
     for rule in rules:
-        query = select(Case.id, Case.number, Case.status_changed_at).where(*_covered(rule, now))
-        if rule.requires_approval:
-            query = query.where(Case.id.not_in(_already_listed(rule)))
-        rows = db.session.execute(query.order_by(Case.status_changed_at, Case.id)).all()
+        rows = db.session.execute(_due(rule, now).order_by(Case.status_changed_at, Case.id)).all()
         if not rows:
             continue
         if rule.requires_approval:
@@ -268,4 +282,4 @@ def decide_destruction_list(list_id: int, *, actor: StaffUser, approve: bool) ->
     return proposal
 
 
-__all__ = ["anonymise_case", "decide_destruction_list", "run_retention"]
+__all__ = ["anonymise_case", "cases_covered_count", "decide_destruction_list", "run_retention"]

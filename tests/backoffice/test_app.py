@@ -125,6 +125,18 @@ def test_login_without_csrf_token_is_refused(bo, client):
     assert client.get("/").status_code == 302  # still not logged in
 
 
+def test_a_logged_in_post_without_csrf_token_gets_the_swedish_error_page(bo, client):
+    factories.user("hanna")
+    db.session.commit()
+    login(client, "hanna")
+    # CSRFProtect refuses the request before AppBuilder has set g.user: the page frame must cope.
+    response = client.post("/arenden/installningar", data={"page_size": "50"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Felaktig begäran" in html or "400" in html
+    assert "hanna" in html or "Logga ut" in html  # the frame knows who is logged in
+
+
 def test_handler_cannot_open_the_user_administration(bo, client):
     factories.user("hanna")
     db.session.commit()

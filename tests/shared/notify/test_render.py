@@ -60,3 +60,35 @@ def test_every_event_has_a_standard_text_using_known_placeholders(event, audienc
         assert check_template(part) == []
     assert "{arendenummer}" in text.subject
     assert set(PLACEHOLDERS) >= {"arendenummer", "etjanst", "status", "lank", "handlaggare", "namn", "meddelande"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{0.__class__}",
+        "{{ }}",
+        "{{ 7*7 }}",
+        "{{ etjanst }}",
+        "{% for x in y %}{% endfor %}",
+        "%(x)s",
+        "%(namn)s",
+        "${7*7}",
+    ],
+)
+def test_template_code_of_any_kind_is_never_run(text):
+    values = dict(VALUES, x="körd")
+    assert render(text, values) == text
+    assert render(f"Hej {{namn}}! {text}", values) == f"Hej Maria! {text}"
+
+
+@pytest.mark.parametrize(
+    "text, unknown",
+    [
+        ("{0.__class__}", ["{0.__class__}"]),
+        ("{{ 7*7 }}", ["{ 7*7 }"]),
+        ("Ärende {arendenummer}, {Arendenummer}", ["{Arendenummer}"]),  # placeholders are lower case
+        ("%(x)s", []),  # no braces: plain text, shown as written
+    ],
+)
+def test_validation_names_each_unknown_placeholder(text, unknown):
+    assert check_template(text) == unknown

@@ -56,6 +56,16 @@ def _service_fields(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def refused(error: DomainError, back: str):
+    """A refused action of Frånvaro or Gruppbrevlåda as the user sees it: an absence or message
+    they may not know of is not found (404); anything else is said in a flash on the page ``back``."""
+    db.session.rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    flash(str(error), "danger")
+    return redirect(back)
+
+
 class AbsenceView(BaseView):
     """Min frånvaro (Handler) and Frånvarohantering (permission Hantera frånvaro)."""
 
@@ -134,13 +144,8 @@ class AbsenceView(BaseView):
             db.session.rollback()
             editing = absences.absence_for(absence_id, actor=user) if absence_id is not None else None
             return self._mine_page(user, editing=editing, values=values, errors=dict(error.errors), status=422)
-        except NotFound:
-            db.session.rollback()
-            abort(404)
         except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return redirect(url_for(f"{self.endpoint}.index"))
+            return refused(error, url_for(f"{self.endpoint}.index"))
         flash(_("Your absence has been saved."), "success")
         return redirect(url_for(f"{self.endpoint}.index"))
 
@@ -148,21 +153,15 @@ class AbsenceView(BaseView):
     @staff_access
     def end(self, absence_id: int):
         """End my absence today (or call off a coming one)."""
-        self._end(absence_id)
-        return redirect(url_for(f"{self.endpoint}.index"))
+        return self._end(absence_id, url_for(f"{self.endpoint}.index"))
 
-    def _end(self, absence_id: int) -> Absence | None:
+    def _end(self, absence_id: int, back: str):
         try:
             absence = absences.end_absence(absence_id, actor=current_staff())
-        except NotFound:
-            db.session.rollback()
-            abort(404)
         except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return None
+            return refused(error, back)
         flash(_("The absence of %(name)s has ended.", name=absence.user.display_name), "success")
-        return absence
+        return redirect(back)
 
     # -- Frånvarohantering ---------------------------------------------------------------------
 
@@ -239,16 +238,11 @@ class AbsenceView(BaseView):
             return self._manage_page(
                 actor, person=person, editing=editing, values=values, errors=dict(error.errors), status=422
             )
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except NotAllowed:
+        except NotAllowed:  # Hantera frånvaro without the permission: refused outright
             db.session.rollback()
             abort(403)
         except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return redirect(url_for(f"{self.endpoint}.manage"))
+            return refused(error, url_for(f"{self.endpoint}.manage"))
         flash(_("The absence of %(name)s has been saved.", name=absence.user.display_name), "success")
         return redirect(url_for(f"{self.endpoint}.manage"))
 
@@ -256,5 +250,4 @@ class AbsenceView(BaseView):
     @staff_access
     def manage_end(self, absence_id: int):
         """End a colleague's absence today."""
-        self._end(absence_id)
-        return redirect(url_for(f"{self.endpoint}.manage"))
+        return self._end(absence_id, url_for(f"{self.endpoint}.manage"))

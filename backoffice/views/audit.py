@@ -15,11 +15,7 @@ from backoffice.views.case_common import current_staff, local_time
 from backoffice.views.case_words import audit_details, audit_label
 from shared.errors import NotAllowed
 from shared.services import audit_log
-
-
-def _number(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+from shared.services.listing import whole_number
 
 
 class AuditLogView(BaseView):
@@ -32,8 +28,8 @@ class AuditLogView(BaseView):
     def list(self):
         case_text = (request.args.get("case") or "").strip()
         username = (request.args.get("user") or "").strip()
-        page = _number(request.args.get("page")) or 1
-        case_number = _number(case_text)
+        page = whole_number(request.args.get("page")) or 1
+        case_number = whole_number(case_text)
         try:
             result = audit_log.audit_page(
                 actor=current_staff(), case_number=case_number, username=username or None, page=page

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
-from backoffice.views.builder_core_base import BuilderScreen, actor, error_message, form_data
+from backoffice.views.builder_core_base import BuilderScreen, actor
 from shared.errors import DomainError, Invalid
 from shared.services import eservices
 
@@ -29,25 +29,19 @@ class BuilderCategoriesView(BuilderScreen):
     @expose("/")
     @staff_access
     def list(self):
-        try:
-            rows = eservices.list_categories(actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for("StartView.start"))
+        rows = self.load(eservices.list_categories, back=url_for("StartView.start"))
         return self.render_template("backoffice/builder/core_category_list.html", rows=rows, title=_("Categories"))
 
     @expose("/ny", methods=["GET", "POST"])
     @staff_access
     def add(self):
+        back = url_for(f"{self.endpoint}.list")
         if request.method == "POST":
-            data = form_data()
-            try:
-                category = eservices.create_category(data, actor=actor())
-            except Invalid as error:
-                return self._form(None, data, error)
-            except DomainError as error:
-                return self.fail(error, url_for(f"{self.endpoint}.list"))
-            return self.saved(
-                _("The category %(name)s has been created.", name=category.name), url_for(f"{self.endpoint}.list")
+            return self.submit(
+                eservices.create_category,
+                redraw=lambda data, error: self._form(None, data, error),
+                back=back,
+                done=lambda category: (_("The category %(name)s has been created.", name=category.name), back),
             )
         return self._form(None, {"sort_order": 0})
 
@@ -55,19 +49,15 @@ class BuilderCategoriesView(BuilderScreen):
     @staff_access
     def edit(self, category_id: int):
         back = url_for(f"{self.endpoint}.list")
-        try:
-            category = eservices.get_category(category_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, back)
+        category = self.load(eservices.get_category, category_id, back=back)
         if request.method == "POST":
-            data = form_data()
-            try:
-                eservices.update_category(category_id, data, actor=actor())
-            except Invalid as error:
-                return self._form(category_id, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(_("The changes to %(name)s have been saved.", name=category.name), back)
+            return self.submit(
+                eservices.update_category,
+                category_id,
+                redraw=lambda data, error: self._form(category_id, data, error),
+                back=back,
+                done=lambda _result: (_("The changes to %(name)s have been saved.", name=category.name), back),
+            )
         values = {"name": category.name, "description": category.description, "sort_order": category.sort_order}
         return self._form(category_id, values)
 
@@ -98,11 +88,10 @@ class BuilderCategoriesView(BuilderScreen):
         else:
             title = _("Change the category")
             action = url_for(f"{self.endpoint}.edit", category_id=category_id)
-        return self.render_template(
-            "backoffice/builder/core_category_form.html",
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
+        return self.form_page(
+            "core_category_form.html",
+            values,
+            error,
             labels=FIELD_LABELS,
             action=action,
             title=title,

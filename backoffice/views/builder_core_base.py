@@ -8,7 +8,7 @@ permissions (list, show, add, edit, delete) so the Builder role is granted them 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import abort, flash, redirect, request
@@ -51,6 +51,49 @@ class BuilderScreen(BaseView):
             abort(403)
         flash(str(error), "danger")
         return redirect(back)
+
+    def load(self, service: Callable[..., Any], *args: Any, back: str, **kwargs: Any) -> Any:
+        """What a service returns for the logged-in user; on an error the answer of ``fail``.
+
+        The answer is raised (``abort`` with a response), so a view reads its object in one line.
+        """
+        try:
+            return service(*args, actor=actor(), **kwargs)
+        except DomainError as error:
+            abort(self.fail(error, back))
+
+    def submit(
+        self,
+        service: Callable[..., Any],
+        *args: Any,
+        redraw: Callable[[dict[str, Any], Invalid], Any],
+        back: str,
+        done: Callable[[Any], tuple[str, str]],
+    ):
+        """A posted add/change form: ``service(*args, data, actor=…)``.
+
+        Invalid input draws the form again with what was typed (``redraw(data, error)``); another
+        error goes to ``fail``; on success ``done(result)`` gives the message and where to go.
+        """
+        data = form_data()
+        try:
+            result = service(*args, data, actor=actor())
+        except Invalid as error:
+            return redraw(data, error)
+        except DomainError as error:
+            return self.fail(error, back)
+        message, to = done(result)
+        return self.saved(message, to)
+
+    def form_page(self, template: str, values: dict[str, Any], error: Invalid | None, **context: Any):
+        """A form page showing ``values``, with the error summary and a message per field if invalid."""
+        return self.render_template(
+            f"backoffice/builder/{template}",
+            values=values,
+            errors=error.errors if error else {},
+            message=error_message(error) if error else None,
+            **context,
+        )
 
     def confirm(self, *, title: str, explanation: str, button: str, action: str, cancel: str, crumbs=None):
         """The "Delete …?" page; its button posts to ``action``."""

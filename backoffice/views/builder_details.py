@@ -16,90 +16,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
+from backoffice.views.builder_common import EServiceSectionView
 from backoffice.views.case_common import current_staff
 from backoffice.views.overview import COLOUR_NAMES
-from shared.errors import DomainError, Invalid, NotAllowed, NotFound
+from shared.errors import DomainError, Invalid
 from shared.models import EService, LegalBasis, PersonalDataCategory
 from shared.services import access, catalogue, eservice_details
 from shared.services.eservice_details import COLOURS, PersonalDataForm
 
-ROUTE_BASE = "/byggare/etjanster"
 # The permissions every section uses: reading the page, adding, changing (also moving), removing.
 PERMISSIONS = {"index": "list", "add": "add", "edit": "edit", "move": "edit", "delete": "delete"}
-
-
-def _url_for_rule(rule_text: str, fallback: str, **values: Any) -> str:
-    """The URL of whichever view serves this rule (the hub and list are another part's views)."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == rule_text and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, **values)
-    return fallback
-
-
-def hub_url(eservice_id: int) -> str:
-    """The e-service's hub page, listing every section."""
-    return _url_for_rule(
-        f"{ROUTE_BASE}/<int:eservice_id>", f"{request.script_root}{ROUTE_BASE}/{eservice_id}", eservice_id=eservice_id
-    )
-
-
-def list_url() -> str:
-    """The builder's list of e-services."""
-    return _url_for_rule(f"{ROUTE_BASE}/", f"{request.script_root}{ROUTE_BASE}/")
 
 
 def colour_name(colour: str) -> str:
     return str(COLOUR_NAMES.get(colour, colour))
 
 
-class _SectionView(BaseView):
-    """What every detail section shares: its e-service, breadcrumb, errors and 403/404."""
+class _SectionView(EServiceSectionView):
+    """What every detail section shares besides the breadcrumb: its e-service, errors, going back."""
 
-    route_base = ROUTE_BASE
-    default_view = "index"
     method_permission_name = PERMISSIONS
-    section_title: Any = ""
 
     def _eservice(self, eservice_id: int) -> EService:
-        try:
-            return eservice_details.builder_eservice(eservice_id, actor=current_staff())
-        except NotAllowed:
-            abort(403)
-        except NotFound:
-            abort(404)
+        return self._call(eservice_details.builder_eservice, eservice_id)
 
     def _render(self, template_name: str, eservice: EService, status: int = 200, **context: Any):
-        context.setdefault("errors", {})
-        context.setdefault("message", None)
-        page = self.render_template(
-            f"backoffice/builder/{template_name}",
-            eservice=eservice,
-            section_title=self.section_title,
-            hub_url=hub_url(eservice.id),
-            list_url=list_url(),
-            colour_name=colour_name,
-            title=f"{self.section_title}: {eservice.name}",
-            **context,
-        )
-        return page, status
-
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        """Run a service; 403/404 for NotAllowed/NotFound, other errors to the caller."""
-        try:
-            return func(*args, actor=current_staff(), **kwargs)
-        except NotAllowed:
-            abort(403)
-        except NotFound:
-            abort(404)
+        return super()._render(template_name, eservice, status, colour_name=colour_name, **context)
 
     def _back(self, eservice_id: int, anchor: str = ""):
         return redirect(url_for(f"{self.endpoint}.index", eservice_id=eservice_id) + anchor)
+
+    def _post(self, service, eservice_id: int, *args: Any, values: dict, again, saved, anchor: str = ""):
+        """Save a posted item: ``service(eservice_id, *args, **values)``.
+
+        A DomainError draws the page again with what was typed (``again(errors, message)``);
+        else flash ``saved`` (or ``saved(result)``, to name what was added) and go back to the list.
+        """
+        try:
+            result = self._call(service, eservice_id, *args, **values)
+        except DomainError as error:
+            return again(getattr(error, "errors", {}), error.message)
+        flash(saved(result) if callable(saved) else saved, "success")
+        return self._back(eservice_id, anchor)
 
 
 def _direction() -> bool:
@@ -114,12 +78,7 @@ class BuilderColoursView(_SectionView):
 
     def _eservice(self, eservice_id: int) -> EService:
         # Handlers of the e-service set its colour legend too (F-ES-10).
-        try:
-            return eservice_details.colour_legend_eservice(eservice_id, actor=current_staff())
-        except NotAllowed:
-            abort(403)
-        except NotFound:
-            abort(404)
+        return self._call(eservice_details.colour_legend_eservice, eservice_id)
 
     def _render(self, template_name: str, eservice: EService, status: int = 200, **context: Any):
         # A handler has no builder's hub to go back to: the breadcrumb leads to the start page.
@@ -148,46 +107,46 @@ class BuilderColoursView(_SectionView):
     @staff_access
     def add(self, eservice_id: int):
         values = {"colour": request.form.get("colour", ""), "meaning": request.form.get("meaning", "")}
-        try:
-            label = self._call(eservice_details.add_colour_label, eservice_id, **values)
-        except DomainError as error:
-            return self._list(
-                self._eservice(eservice_id),
-                values=values,
-                errors=getattr(error, "errors", {}),
-                message=error.message,
-                status=422,
-            )
-        flash(_("The colour %(colour)s has been added.", colour=colour_name(label.colour)), "success")
-        return self._back(eservice_id)
+        return self._post(
+            eservice_details.add_colour_label,
+            eservice_id,
+            values=values,
+            again=lambda errors, message: self._list(
+                self._eservice(eservice_id), values=values, errors=errors, message=message, status=422
+            ),
+            saved=lambda label: _("The colour %(colour)s has been added.", colour=colour_name(label.colour)),
+        )
 
     @expose("/<int:eservice_id>/farger/<int:label_id>", methods=["GET", "POST"])
     @staff_access
     def edit(self, eservice_id: int, label_id: int):
         label = self._call(eservice_details.colour_label, eservice_id, label_id)
         eservice = self._eservice(eservice_id)
-        values = {"colour": label.colour, "meaning": label.meaning}
-        errors, message = {}, None
+        used = {lbl.colour for lbl in eservice.colour_labels if lbl.id != label.id}
+
+        def page(values: dict, errors: dict, message: str | None):
+            return self._render(
+                "details_colour_edit.html",
+                eservice,
+                status=422 if errors or message else 200,
+                label=label,
+                free_colours=[c for c in COLOURS if c not in used],
+                values=values,
+                errors=errors,
+                message=message,
+            )
+
         if request.method == "POST":
             values = {"colour": request.form.get("colour", ""), "meaning": request.form.get("meaning", "")}
-            try:
-                self._call(eservice_details.change_colour_label, eservice_id, label_id, **values)
-            except DomainError as error:
-                errors, message = getattr(error, "errors", {}), error.message
-            else:
-                flash(_("The colour has been saved."), "success")
-                return self._back(eservice_id)
-        used = {lbl.colour for lbl in eservice.colour_labels if lbl.id != label.id}
-        return self._render(
-            "details_colour_edit.html",
-            eservice,
-            status=422 if errors or message else 200,
-            label=label,
-            free_colours=[c for c in COLOURS if c not in used],
-            values=values,
-            errors=errors,
-            message=message,
-        )
+            return self._post(
+                eservice_details.change_colour_label,
+                eservice_id,
+                label_id,
+                values=values,
+                again=lambda errors, message: page(values, errors, message),
+                saved=_("The colour has been saved."),
+            )
+        return page({"colour": label.colour, "meaning": label.meaning}, {}, None)
 
     @expose("/<int:eservice_id>/farger/<int:label_id>/flytta", methods=["POST"])
     @staff_access
@@ -353,44 +312,44 @@ class BuilderMessageTemplatesView(_SectionView):
     @staff_access
     def add(self, eservice_id: int):
         values = {"name": request.form.get("name", ""), "body": request.form.get("body", "")}
-        try:
-            template = self._call(eservice_details.add_message_template, eservice_id, **values)
-        except DomainError as error:
-            return self._list(
-                self._eservice(eservice_id),
-                values=values,
-                errors=getattr(error, "errors", {}),
-                message=error.message,
-                status=422,
-            )
-        flash(_("The template %(name)s has been added.", name=template.name), "success")
-        return self._back(eservice_id)
+        return self._post(
+            eservice_details.add_message_template,
+            eservice_id,
+            values=values,
+            again=lambda errors, message: self._list(
+                self._eservice(eservice_id), values=values, errors=errors, message=message, status=422
+            ),
+            saved=lambda template: _("The template %(name)s has been added.", name=template.name),
+        )
 
     @expose("/<int:eservice_id>/meddelandemallar/<int:template_id>", methods=["GET", "POST"])
     @staff_access
     def edit(self, eservice_id: int, template_id: int):
         template = self._call(eservice_details.message_template, eservice_id, template_id)
         eservice = self._eservice(eservice_id)
-        values = {"name": template.name, "body": template.body}
-        errors, message = {}, None
+
+        def page(values: dict, errors: dict, message: str | None):
+            return self._render(
+                "details_template_edit.html",
+                eservice,
+                status=422 if message else 200,
+                message_template=template,
+                values=values,
+                errors=errors,
+                message=message,
+            )
+
         if request.method == "POST":
             values = {"name": request.form.get("name", ""), "body": request.form.get("body", "")}
-            try:
-                self._call(eservice_details.change_message_template, eservice_id, template_id, **values)
-            except DomainError as error:
-                errors, message = getattr(error, "errors", {}), error.message
-            else:
-                flash(_("The template has been saved."), "success")
-                return self._back(eservice_id)
-        return self._render(
-            "details_template_edit.html",
-            eservice,
-            status=422 if message else 200,
-            message_template=template,
-            values=values,
-            errors=errors,
-            message=message,
-        )
+            return self._post(
+                eservice_details.change_message_template,
+                eservice_id,
+                template_id,
+                values=values,
+                again=lambda errors, message: page(values, errors, message),
+                saved=_("The template has been saved."),
+            )
+        return page({"name": template.name, "body": template.body}, {}, None)
 
     @expose("/<int:eservice_id>/meddelandemallar/<int:template_id>/ta-bort", methods=["POST"])
     @staff_access
@@ -452,69 +411,68 @@ class BuilderAssignmentRulesView(_SectionView):
     @staff_access
     def add(self, eservice_id: int):
         values = _rule_values()
-        try:
-            self._call(eservice_details.add_assignment_rule, eservice_id, **values)
-        except DomainError as error:
-            return self._list(
-                self._eservice(eservice_id),
-                values=values,
-                errors=getattr(error, "errors", {}),
-                message=error.message,
-                form="rule",
-                status=422,
-            )
-        flash(_("The assignment rule has been added."), "success")
-        return self._back(eservice_id, "#rules")
+        return self._post(
+            eservice_details.add_assignment_rule,
+            eservice_id,
+            values=values,
+            again=lambda errors, message: self._list(
+                self._eservice(eservice_id), values=values, errors=errors, message=message, form="rule", status=422
+            ),
+            saved=_("The assignment rule has been added."),
+            anchor="#rules",
+        )
 
     @expose("/<int:eservice_id>/tilldelning/standard", methods=["POST"])
     @staff_access
     def default(self, eservice_id: int):
         values = {"user_id": request.form.get("user_id", ""), "group_id": request.form.get("group_id", "")}
-        try:
-            self._call(eservice_details.set_default_assignment, eservice_id, **values)
-        except DomainError as error:
-            return self._list(
-                self._eservice(eservice_id),
-                values=values,
-                errors=getattr(error, "errors", {}),
-                message=error.message,
-                form="default",
-                status=422,
-            )
-        flash(_("The default assignment has been saved."), "success")
-        return self._back(eservice_id, "#default")
+        return self._post(
+            eservice_details.set_default_assignment,
+            eservice_id,
+            values=values,
+            again=lambda errors, message: self._list(
+                self._eservice(eservice_id), values=values, errors=errors, message=message, form="default", status=422
+            ),
+            saved=_("The default assignment has been saved."),
+            anchor="#default",
+        )
 
     @expose("/<int:eservice_id>/tilldelning/<int:rule_id>", methods=["GET", "POST"])
     @staff_access
     def edit(self, eservice_id: int, rule_id: int):
         rule = self._call(eservice_details.assignment_rule, eservice_id, rule_id)
         eservice = self._eservice(eservice_id)
+
+        def page(values: dict, errors: dict, message: str | None):
+            return self._render(
+                "details_rule_edit.html",
+                eservice,
+                status=422 if message else 200,
+                rule=rule,
+                values=values,
+                errors=errors,
+                message=message,
+                **self._context(eservice),
+            )
+
+        if request.method == "POST":
+            values = _rule_values()
+            return self._post(
+                eservice_details.change_assignment_rule,
+                eservice_id,
+                rule_id,
+                values=values,
+                again=lambda errors, message: page(values, errors, message),
+                saved=_("The assignment rule has been saved."),
+                anchor="#rules",
+            )
         values = {
             "question_id": rule.question_id,
             "answer_value": rule.answer_value,
             "user_id": str(rule.user_id or ""),
             "group_id": str(rule.group_id or ""),
         }
-        errors, message = {}, None
-        if request.method == "POST":
-            values = _rule_values()
-            try:
-                self._call(eservice_details.change_assignment_rule, eservice_id, rule_id, **values)
-            except DomainError as error:
-                errors, message = getattr(error, "errors", {}), error.message
-            else:
-                flash(_("The assignment rule has been saved."), "success")
-                return self._back(eservice_id, "#rules")
-        return self._render(
-            "details_rule_edit.html",
-            eservice,
-            status=422 if message else 200,
-            rule=rule,
-            values=values,
-            errors=errors,
-            message=message,
-            **self._context(eservice),
-        )
+        return page(values, {}, None)
 
     @expose("/<int:eservice_id>/tilldelning/<int:rule_id>/flytta", methods=["POST"])
     @staff_access

@@ -17,9 +17,10 @@ from flask_babel import lazy_gettext as _l
 
 from backoffice.views import eservice_sections
 from backoffice.views.access import staff_access
-from backoffice.views.builder_core_base import BuilderScreen, actor, error_message, form_data
+from backoffice.views.builder_common import ROUTE_BASE
+from backoffice.views.builder_core_base import BuilderScreen
 from backoffice.views.case_common import local_date, local_time
-from shared.errors import DomainError, Invalid
+from shared.errors import Invalid
 from shared.models import EService, VersionState
 from shared.services import eservices
 from shared.services.statuses import STANDARD_GROUP_NAME
@@ -82,7 +83,7 @@ def sections_of(eservice: EService) -> list[tuple[str, str]]:
 
 
 class BuilderEServicesView(BuilderScreen):
-    route_base = "/byggare/etjanster"
+    route_base = ROUTE_BASE
     default_view = "list"
     method_permission_name = {"list": "list", "show": "show", "add": "add", "edit": "edit"}
 
@@ -95,10 +96,13 @@ class BuilderEServicesView(BuilderScreen):
         category_id = int(category_text) if category_text.isdigit() and len(category_text) < 10 else None
         enabled_text = request.args.get("aktiv") or ""
         enabled = {"ja": True, "nej": False}.get(enabled_text)
-        try:
-            rows = eservices.list_eservices(actor=actor(), search=search, category_id=category_id, enabled=enabled)
-        except DomainError as error:
-            return self.fail(error, url_for("StartView.start"))
+        rows = self.load(
+            eservices.list_eservices,
+            search=search,
+            category_id=category_id,
+            enabled=enabled,
+            back=url_for("StartView.start"),
+        )
         return self.render_template(
             "backoffice/builder/core_eservice_list.html",
             rows=rows,
@@ -115,16 +119,14 @@ class BuilderEServicesView(BuilderScreen):
     def add(self):
         """A new e-service."""
         if request.method == "POST":
-            data = form_data()
-            try:
-                eservice = eservices.create_eservice(data, actor=actor())
-            except Invalid as error:
-                return self._form(None, data, error)
-            except DomainError as error:
-                return self.fail(error, url_for(f"{self.endpoint}.list"))
-            return self.saved(
-                _("The e-service %(name)s has been created.", name=eservice.name),
-                url_for(f"{self.endpoint}.show", eservice_id=eservice.id),
+            return self.submit(
+                eservices.create_eservice,
+                redraw=lambda data, error: self._form(None, data, error),
+                back=url_for(f"{self.endpoint}.list"),
+                done=lambda eservice: (
+                    _("The e-service %(name)s has been created.", name=eservice.name),
+                    url_for(f"{self.endpoint}.show", eservice_id=eservice.id),
+                ),
             )
         values = dict(NEW_VALUES)
         standard = next((g for g in eservices.form_choices().status_groups if g.name == STANDARD_GROUP_NAME), None)
@@ -135,10 +137,7 @@ class BuilderEServicesView(BuilderScreen):
     @staff_access
     def show(self, eservice_id: int):
         """The e-service's hub: key facts, versions, and its sections."""
-        try:
-            hub = eservices.hub(eservice_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        hub = self.load(eservices.hub, eservice_id, back=url_for(f"{self.endpoint}.list"))
         eservice = hub.eservice
         return self.render_template(
             "backoffice/builder/core_eservice_hub.html",
@@ -155,21 +154,15 @@ class BuilderEServicesView(BuilderScreen):
     @staff_access
     def edit(self, eservice_id: int):
         """Change the e-service's settings."""
-        try:
-            eservice = eservices.get_eservice(eservice_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        eservice = self.load(eservices.get_eservice, eservice_id, back=url_for(f"{self.endpoint}.list"))
         if request.method == "POST":
-            data = form_data()
-            try:
-                eservices.update_eservice(eservice_id, data, actor=actor())
-            except Invalid as error:
-                return self._form(eservice, data, error)
-            except DomainError as error:
-                return self.fail(error, url_for(f"{self.endpoint}.show", eservice_id=eservice_id))
-            return self.saved(
-                _("The changes to %(name)s have been saved.", name=eservice.name),
-                url_for(f"{self.endpoint}.show", eservice_id=eservice_id),
+            back = url_for(f"{self.endpoint}.show", eservice_id=eservice_id)
+            return self.submit(
+                eservices.update_eservice,
+                eservice_id,
+                redraw=lambda data, error: self._form(eservice, data, error),
+                back=back,
+                done=lambda _result: (_("The changes to %(name)s have been saved.", name=eservice.name), back),
             )
         return self._form(eservice, values_of(eservice))
 
@@ -182,12 +175,11 @@ class BuilderEServicesView(BuilderScreen):
             "groups": [(g.id, g.name) for g in choices.groups],
             "questions": choices.questions,
         }
-        return self.render_template(
-            "backoffice/builder/core_eservice_form.html",
+        return self.form_page(
+            "core_eservice_form.html",
+            values,
+            error,
             eservice=eservice,
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=FIELD_LABELS,
             options=options,
             title=_("Change %(name)s", name=eservice.name) if eservice else _("New e-service"),

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
-from backoffice.views.builder_core_base import BuilderScreen, actor, error_message, form_data
+from backoffice.views.builder_core_base import BuilderScreen, actor
 from shared import clock
 from shared.errors import DomainError, Invalid
 from shared.models import HandlerGroup
@@ -43,50 +43,41 @@ class BuilderHandlerGroupsView(BuilderScreen):
     @expose("/")
     @staff_access
     def list(self):
-        try:
-            rows = groups.list_groups(actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for("StartView.start"))
+        rows = self.load(groups.list_groups, back=url_for("StartView.start"))
         return self.render_template("backoffice/builder/core_group_list.html", rows=rows, title=_("Handler groups"))
 
     @expose("/ny", methods=["GET", "POST"])
     @staff_access
     def add(self):
         if request.method == "POST":
-            data = form_data()
-            try:
-                group = groups.create_group(data, actor=actor())
-            except Invalid as error:
-                return self._form(None, data, error)
-            except DomainError as error:
-                return self.fail(error, url_for(f"{self.endpoint}.list"))
-            return self.saved(
-                _("The group %(name)s has been created. Add its members below.", name=group.name),
-                url_for(f"{self.endpoint}.show", group_id=group.id),
+            return self.submit(
+                groups.create_group,
+                redraw=lambda data, error: self._form(None, data, error),
+                back=url_for(f"{self.endpoint}.list"),
+                done=lambda group: (
+                    _("The group %(name)s has been created. Add its members below.", name=group.name),
+                    url_for(f"{self.endpoint}.show", group_id=group.id),
+                ),
             )
         return self._form(None, {})
 
     @expose("/<int:group_id>")
     @staff_access
     def show(self, group_id: int):
-        try:
-            group = groups.get_group(group_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        group = self.load(groups.get_group, group_id, back=url_for(f"{self.endpoint}.list"))
         return self._show(group, {"notify": True}, None)
 
     def _show(self, group: HandlerGroup, values: dict[str, Any], error: Invalid | None):
         members = sorted(group.members, key=lambda m: m.user.display_name.lower())
-        return self.render_template(
-            "backoffice/builder/core_group.html",
+        return self.form_page(
+            "core_group.html",
+            values,
+            error,
             group=group,
             members=members,
             eservices=groups.linked_eservices(group),
             candidates=[(u.id, f"{u.display_name} ({u.username})") for u in groups.member_candidates(group)],
             today=clock.today(),
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=MEMBER_LABELS,
             title=group.name,
         )
@@ -94,20 +85,16 @@ class BuilderHandlerGroupsView(BuilderScreen):
     @expose("/<int:group_id>/andra", methods=["GET", "POST"])
     @staff_access
     def edit(self, group_id: int):
-        try:
-            group = groups.get_group(group_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        group = self.load(groups.get_group, group_id, back=url_for(f"{self.endpoint}.list"))
         back = url_for(f"{self.endpoint}.show", group_id=group_id)
         if request.method == "POST":
-            data = form_data()
-            try:
-                groups.update_group(group_id, data, actor=actor())
-            except Invalid as error:
-                return self._form(group, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(_("The changes to %(name)s have been saved.", name=group.name), back)
+            return self.submit(
+                groups.update_group,
+                group_id,
+                redraw=lambda data, error: self._form(group, data, error),
+                back=back,
+                done=lambda _result: (_("The changes to %(name)s have been saved.", name=group.name), back),
+            )
         values = {"name": group.name, "description": group.description, "mailbox_email": group.mailbox_email}
         return self._form(group, values)
 
@@ -138,12 +125,11 @@ class BuilderHandlerGroupsView(BuilderScreen):
         )
 
     def _form(self, group: HandlerGroup | None, values: dict[str, Any], error: Invalid | None = None):
-        return self.render_template(
-            "backoffice/builder/core_group_form.html",
+        return self.form_page(
+            "core_group_form.html",
+            values,
+            error,
             group=group,
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=GROUP_LABELS,
             action=url_for(f"{self.endpoint}.edit", group_id=group.id) if group else url_for(f"{self.endpoint}.add"),
             title=_("Change the group") if group else _("New handler group"),
@@ -155,19 +141,15 @@ class BuilderHandlerGroupsView(BuilderScreen):
     @staff_access
     def member_add(self, group_id: int):
         back = url_for(f"{self.endpoint}.show", group_id=group_id)
-        data = form_data()
-        try:
-            member = groups.add_member(group_id, data, actor=actor())
-        except Invalid as error:
-            try:
-                group = groups.get_group(group_id, actor=actor())
-            except DomainError as other:
-                return self.fail(other, back)
-            return self._show(group, data, error)
-        except DomainError as error:
-            return self.fail(error, back)
-        return self.saved(
-            _("%(name)s is now a member of the group.", name=member.user.display_name), back + "#members-title"
+        return self.submit(
+            groups.add_member,
+            group_id,
+            redraw=lambda data, error: self._show(self.load(groups.get_group, group_id, back=back), data, error),
+            back=back,
+            done=lambda member: (
+                _("%(name)s is now a member of the group.", name=member.user.display_name),
+                back + "#members-title",
+            ),
         )
 
     @expose("/<int:group_id>/medlemmar/<int:user_id>/avisering", methods=["POST"])

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
-from backoffice.views.builder_core_base import BuilderScreen, actor, error_message, form_data
+from backoffice.views.builder_common import ROUTE_BASE
+from backoffice.views.builder_core_base import BuilderScreen, actor
 from shared import clock
 from shared.errors import DomainError, Invalid
 from shared.models import EService, HandlerLink
@@ -40,7 +41,7 @@ def _link_values(link: HandlerLink) -> dict[str, Any]:
 
 
 class BuilderHandlerLinksView(BuilderScreen):
-    route_base = "/byggare/etjanster"
+    route_base = ROUTE_BASE
     default_view = "index"
     method_permission_name = {"index": "list", "edit": "edit", "delete": "delete"}
 
@@ -50,29 +51,29 @@ class BuilderHandlerLinksView(BuilderScreen):
         """The e-service's handlers and groups, and the form that links another one."""
         back = url_for("BuilderEServicesView.list")
         if request.method == "POST":
-            data = form_data()
-            try:
-                link = eservices.add_handler_link(eservice_id, data, actor=actor())
-            except Invalid as error:
-                return self._page(eservice_id, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(
-                _("%(name)s is now handler for the e-service.", name=eservices.link_name(link)),
-                url_for(f"{self.endpoint}.index", eservice_id=eservice_id),
+            return self.submit(
+                eservices.add_handler_link,
+                eservice_id,
+                redraw=lambda data, error: self._page(eservice_id, data, error),
+                back=back,
+                done=lambda link: (
+                    _("%(name)s is now handler for the e-service.", name=eservices.link_name(link)),
+                    url_for(f"{self.endpoint}.index", eservice_id=eservice_id),
+                ),
             )
         return self._page(eservice_id, {}, None)
 
     def _page(self, eservice_id: int, values: dict[str, Any], error: Invalid | None):
-        try:
-            eservice, links = eservices.list_handler_links(eservice_id, actor=actor())
-        except DomainError as error_:
-            return self.fail(error_, url_for("BuilderEServicesView.list"))
+        eservice, links = self.load(
+            eservices.list_handler_links, eservice_id, back=url_for("BuilderEServicesView.list")
+        )
         linked_users = {link.user_id for link in links if link.user_id}
         linked_groups = {link.group_id for link in links if link.group_id}
         choices = eservices.form_choices(None)
-        return self.render_template(
-            "backoffice/builder/core_handler_links.html",
+        return self.form_page(
+            "core_handler_links.html",
+            values,
+            error,
             eservice=eservice,
             links=links,
             today=clock.today(),
@@ -81,9 +82,6 @@ class BuilderHandlerLinksView(BuilderScreen):
                 (u.id, f"{u.display_name} ({u.username})") for u in choices.handlers if u.id not in linked_users
             ],
             group_options=[(g.id, g.name) for g in choices.groups if g.id not in linked_groups],
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=FIELD_LABELS,
             title=_("Handlers and groups: %(name)s", name=eservice.name),
         )
@@ -93,35 +91,34 @@ class BuilderHandlerLinksView(BuilderScreen):
     def edit(self, eservice_id: int, link_id: int):
         """Change a link's restriction or period."""
         back = url_for(f"{self.endpoint}.index", eservice_id=eservice_id)
-        try:
-            eservice, links = eservices.list_handler_links(eservice_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for("BuilderEServicesView.list"))
+        eservice, links = self.load(
+            eservices.list_handler_links, eservice_id, back=url_for("BuilderEServicesView.list")
+        )
         link = next((each for each in links if each.id == link_id), None)
         if link is None:
             abort(404)
-        values, error = _link_values(link), None
         if request.method == "POST":
-            values = form_data()
-            try:
-                eservices.update_handler_link(eservice_id, link_id, values, actor=actor())
-            except Invalid as invalid:
-                error = invalid
-            except DomainError as other:
-                return self.fail(other, back)
-            else:
-                return self.saved(_("The changes to %(name)s have been saved.", name=eservices.link_name(link)), back)
-        return self._edit_page(eservice, link, values, error)
+            return self.submit(
+                eservices.update_handler_link,
+                eservice_id,
+                link_id,
+                redraw=lambda data, error: self._edit_page(eservice, link, data, error),
+                back=back,
+                done=lambda _result: (
+                    _("The changes to %(name)s have been saved.", name=eservices.link_name(link)),
+                    back,
+                ),
+            )
+        return self._edit_page(eservice, link, _link_values(link), None)
 
     def _edit_page(self, eservice: EService, link: HandlerLink, values: dict[str, Any], error: Invalid | None):
-        return self.render_template(
-            "backoffice/builder/core_handler_link_form.html",
+        return self.form_page(
+            "core_handler_link_form.html",
+            values,
+            error,
             eservice=eservice,
             link=link,
             name=eservices.link_name(link),
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=FIELD_LABELS,
             title=_("Change the handler link of %(name)s", name=eservices.link_name(link)),
         )

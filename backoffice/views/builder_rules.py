@@ -20,39 +20,20 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
+from flask import current_app, flash, redirect, request, url_for
+from flask_appbuilder import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from backoffice.views.access import staff_access
-from backoffice.views.case_common import current_staff, local_time
+from backoffice.views.builder_common import EServiceSectionView
+from backoffice.views.case_common import local_time
 from shared import clock
-from shared.errors import Invalid, NotAllowed, NotFound
+from shared.errors import Invalid
 from shared.models import EService, RetentionAction, RetentionRule
 from shared.services import notification_settings as ns
 from shared.services import retention_rules as rr
-
-ROUTE_BASE = "/byggare/etjanster"
-
-
-def _url_for_rule(rule_text: str, fallback: str, **values: Any) -> str:
-    """The URL of whichever view serves this rule (the hub and the list belong to another part)."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == rule_text and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, **values)
-    return fallback
-
-
-def hub_url(eservice_id: int) -> str:
-    return _url_for_rule(
-        f"{ROUTE_BASE}/<int:eservice_id>", f"{request.script_root}{ROUTE_BASE}/{eservice_id}", eservice_id=eservice_id
-    )
-
-
-def list_url() -> str:
-    return _url_for_rule(f"{ROUTE_BASE}/", f"{request.script_root}{ROUTE_BASE}/")
 
 
 def next_retention_run(now: dt.datetime | None = None) -> dt.datetime:
@@ -81,35 +62,11 @@ def count_sentence(count: int | None, *, action: str, requires_approval: bool) -
     return ngettext("%(num)d case would be disposed of tonight", "%(num)d cases would be disposed of tonight", count)
 
 
-class _RulesSection(BaseView):
-    """What both sections share: the breadcrumb, 403/404 from the services' errors."""
-
-    route_base = ROUTE_BASE
-    default_view = "index"
-    section_title: Any = ""
-
-    def _call(self, func, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, actor=current_staff(), **kwargs)
-        except NotAllowed:
-            abort(403)
-        except NotFound:
-            abort(404)
+class _RulesSection(EServiceSectionView):
+    """What both sections share besides the breadcrumb: the sentence of tonight's count."""
 
     def _render(self, template: str, eservice: EService, status: int = 200, **context: Any):
-        context.setdefault("errors", {})
-        context.setdefault("message", None)
-        page = self.render_template(
-            f"backoffice/builder/{template}",
-            eservice=eservice,
-            section_title=self.section_title,
-            hub_url=hub_url(eservice.id),
-            list_url=list_url(),
-            title=f"{self.section_title}: {eservice.name}",
-            count_sentence=count_sentence,
-            **context,
-        )
-        return page, status
+        return super()._render(template, eservice, status, count_sentence=count_sentence, **context)
 
 
 # -- notification settings (F-ES-7) --------------------------------------------------------------

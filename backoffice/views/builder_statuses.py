@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
-from backoffice.views.builder_core_base import BuilderScreen, actor, error_message, form_data
+from backoffice.views.builder_core_base import BuilderScreen, actor
 from shared.errors import DomainError, Invalid
 from shared.models import DeletePolicy, Status, StatusGroup, StatusKind
 from shared.services import statuses
@@ -68,10 +68,7 @@ class BuilderStatusGroupsView(BuilderScreen):
     @expose("/")
     @staff_access
     def list(self):
-        try:
-            rows = statuses.list_status_groups(actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for("StartView.start"))
+        rows = self.load(statuses.list_status_groups, back=url_for("StartView.start"))
         return self.render_template(
             "backoffice/builder/core_status_group_list.html", rows=rows, title=_("Status groups")
         )
@@ -80,26 +77,21 @@ class BuilderStatusGroupsView(BuilderScreen):
     @staff_access
     def add(self):
         if request.method == "POST":
-            data = form_data()
-            try:
-                group = statuses.create_status_group(data, actor=actor())
-            except Invalid as error:
-                return self._group_form(None, data, error)
-            except DomainError as error:
-                return self.fail(error, url_for(f"{self.endpoint}.list"))
-            return self.saved(
-                _("The status group %(name)s has been created with the standard statuses.", name=group.name),
-                url_for(f"{self.endpoint}.show", group_id=group.id),
+            return self.submit(
+                statuses.create_status_group,
+                redraw=lambda data, error: self._group_form(None, data, error),
+                back=url_for(f"{self.endpoint}.list"),
+                done=lambda group: (
+                    _("The status group %(name)s has been created with the standard statuses.", name=group.name),
+                    url_for(f"{self.endpoint}.show", group_id=group.id),
+                ),
             )
         return self._group_form(None, {})
 
     @expose("/<int:group_id>")
     @staff_access
     def show(self, group_id: int):
-        try:
-            group = statuses.get_status_group(group_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        group = self.load(statuses.get_status_group, group_id, back=url_for(f"{self.endpoint}.list"))
         used_by = next((names for each, names in statuses.list_status_groups(actor=actor()) if each.id == group.id), [])
         return self.render_template(
             "backoffice/builder/core_status_group.html",
@@ -115,20 +107,16 @@ class BuilderStatusGroupsView(BuilderScreen):
     @expose("/<int:group_id>/andra", methods=["GET", "POST"])
     @staff_access
     def edit(self, group_id: int):
-        try:
-            group = statuses.get_status_group(group_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        group = self.load(statuses.get_status_group, group_id, back=url_for(f"{self.endpoint}.list"))
         back = url_for(f"{self.endpoint}.show", group_id=group_id)
         if request.method == "POST":
-            data = form_data()
-            try:
-                statuses.update_status_group(group_id, data, actor=actor())
-            except Invalid as error:
-                return self._group_form(group, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(_("The changes to %(name)s have been saved.", name=group.name), back)
+            return self.submit(
+                statuses.update_status_group,
+                group_id,
+                redraw=lambda data, error: self._group_form(group, data, error),
+                back=back,
+                done=lambda _result: (_("The changes to %(name)s have been saved.", name=group.name), back),
+            )
         return self._group_form(group, {"name": group.name, "description": group.description})
 
     @expose("/<int:group_id>/ta-bort", methods=["GET", "POST"])
@@ -155,12 +143,11 @@ class BuilderStatusGroupsView(BuilderScreen):
         )
 
     def _group_form(self, group: StatusGroup | None, values: dict[str, Any], error: Invalid | None = None):
-        return self.render_template(
-            "backoffice/builder/core_status_group_form.html",
+        return self.form_page(
+            "core_status_group_form.html",
+            values,
+            error,
             group=group,
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=GROUP_LABELS,
             action=url_for(f"{self.endpoint}.edit", group_id=group.id) if group else url_for(f"{self.endpoint}.add"),
             title=_("Change the status group") if group else _("New status group"),
@@ -171,39 +158,32 @@ class BuilderStatusGroupsView(BuilderScreen):
     @expose("/<int:group_id>/statusar/ny", methods=["GET", "POST"])
     @staff_access
     def status_add(self, group_id: int):
-        try:
-            group = statuses.get_status_group(group_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, url_for(f"{self.endpoint}.list"))
+        group = self.load(statuses.get_status_group, group_id, back=url_for(f"{self.endpoint}.list"))
         back = url_for(f"{self.endpoint}.show", group_id=group_id)
         if request.method == "POST":
-            data = form_data()
-            try:
-                status = statuses.create_status(group_id, data, actor=actor())
-            except Invalid as error:
-                return self._status_form(group, None, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(_("The status %(name)s has been added.", name=status.name), back)
+            return self.submit(
+                statuses.create_status,
+                group_id,
+                redraw=lambda data, error: self._status_form(group, None, data, error),
+                back=back,
+                done=lambda status: (_("The status %(name)s has been added.", name=status.name), back),
+            )
         return self._status_form(group, None, dict(NEW_STATUS))
 
     @expose("/<int:group_id>/statusar/<int:status_id>", methods=["GET", "POST"])
     @staff_access
     def status_edit(self, group_id: int, status_id: int):
         back = url_for(f"{self.endpoint}.show", group_id=group_id)
-        try:
-            status = statuses.get_status(group_id, status_id, actor=actor())
-        except DomainError as error:
-            return self.fail(error, back)
+        status = self.load(statuses.get_status, group_id, status_id, back=back)
         if request.method == "POST":
-            data = form_data()
-            try:
-                statuses.update_status(group_id, status_id, data, actor=actor())
-            except Invalid as error:
-                return self._status_form(status.group, status, data, error)
-            except DomainError as error:
-                return self.fail(error, back)
-            return self.saved(_("The changes to %(name)s have been saved.", name=status.name), back)
+            return self.submit(
+                statuses.update_status,
+                group_id,
+                status_id,
+                redraw=lambda data, error: self._status_form(status.group, status, data, error),
+                back=back,
+                done=lambda _result: (_("The changes to %(name)s have been saved.", name=status.name), back),
+            )
         return self._status_form(status.group, status, _status_values(status))
 
     @expose("/<int:group_id>/statusar/<int:status_id>/flytta", methods=["POST"])
@@ -251,13 +231,12 @@ class BuilderStatusGroupsView(BuilderScreen):
         else:
             action = url_for(f"{self.endpoint}.status_edit", group_id=group.id, status_id=status.id)
             title = _("Change the status %(name)s", name=status.name)
-        return self.render_template(
-            "backoffice/builder/core_status_form.html",
+        return self.form_page(
+            "core_status_form.html",
+            values,
+            error,
             group=group,
             status=status,
-            values=values,
-            errors=error.errors if error else {},
-            message=error_message(error) if error else None,
             labels=STATUS_LABELS,
             kind_options=[(kind.value, str(label)) for kind, label in statuses.KIND_LABELS.items()],
             policy_options=[(policy.value, str(label)) for policy, label in statuses.DELETE_POLICY_LABELS.items()],

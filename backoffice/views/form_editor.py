@@ -19,12 +19,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.views.access import staff_access
+from backoffice.views.builder_common import ROUTE_BASE, call, hub_url, list_url
 from backoffice.views.case_common import current_staff, local_time
 from shared.errors import DomainError, Invalid, NotAllowed, NotFound
 from shared.forms.html import FILE_TYPE_NAMES
@@ -33,7 +34,6 @@ from shared.models import EService, VersionState
 from shared.services import form_versions
 from shared.services.form_versions import CONDITION_ROWS, Edit
 
-ROUTE_BASE = "/byggare/etjanster"
 EXTRA_OPTION_ROWS = 3
 
 TYPE_LABELS = {
@@ -102,24 +102,6 @@ FIELD_LABELS = {
     "definition": _l("The form"),
     "file": _l("File"),
 }
-
-
-def _url_for_rule(rule_text: str, fallback: str, **values: Any) -> str:
-    """The URL of whichever view serves this rule (the hub and the list are part A's views)."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == rule_text and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, **values)
-    return fallback
-
-
-def hub_url(eservice_id: int) -> str:
-    return _url_for_rule(
-        f"{ROUTE_BASE}/<int:eservice_id>", f"{request.script_root}{ROUTE_BASE}/{eservice_id}", eservice_id=eservice_id
-    )
-
-
-def list_url() -> str:
-    return _url_for_rule(f"{ROUTE_BASE}/", f"{request.script_root}{ROUTE_BASE}/")
 
 
 def field_label(key: str) -> str:
@@ -312,12 +294,7 @@ class FormEditorView(BaseView):
         return f"{url}#{anchor}" if anchor else url
 
     def _load(self, eservice_id: int, version_id: int):
-        try:
-            return form_versions.get_version(eservice_id, version_id, actor=current_staff())
-        except NotFound:
-            abort(404)
-        except NotAllowed:
-            abort(403)
+        return call(form_versions.get_version, eservice_id, version_id)
 
     def _fail(self, error: DomainError, back: str):
         if isinstance(error, NotFound):
@@ -342,18 +319,28 @@ class FormEditorView(BaseView):
         flash(message, "success")
         return redirect(self._version_url(eservice_id, edit.version.id, anchor))
 
+    def _change(self, service, eservice_id: int, version_id: int, *args: Any, message: str, anchor=None, redraw=None):
+        """One change to a version's steps or questions: ``service(eservice_id, version_id, *args)``.
+
+        Invalid input draws the form again (``redraw(error)``) where there is one; any other error
+        is shown on the version's page; then ``_done``. ``anchor`` may be a function of the Edit,
+        as an added item's id is known only then.
+        """
+        try:
+            edit = service(eservice_id, version_id, *args, actor=current_staff())
+        except DomainError as error:
+            if isinstance(error, Invalid) and redraw is not None:
+                return redraw(error)
+            return self._fail(error, self._version_url(eservice_id, version_id))
+        return self._done(edit, eservice_id, message, anchor(edit) if callable(anchor) else anchor)
+
     # -- versions --------------------------------------------------------------------------
 
     @expose("/<int:eservice_id>/formular")
     @staff_access
     def versions(self, eservice_id: int):
         """The versions of the e-service's form, with Ny version and import."""
-        try:
-            eservice, rows = form_versions.list_versions(eservice_id, actor=current_staff())
-        except NotFound:
-            abort(404)
-        except NotAllowed:
-            abort(403)
+        eservice, rows = call(form_versions.list_versions, eservice_id)
         return self._render("form_versions.html", eservice, rows=rows, title=_("Form and versions"))
 
     @expose("/<int:eservice_id>/formular/ny", methods=["POST"])
@@ -461,12 +448,7 @@ class FormEditorView(BaseView):
     @staff_access
     def export(self, eservice_id: int, version_id: int):
         """The definition as a JSON file to download."""
-        try:
-            name, content = form_versions.export_definition(eservice_id, version_id, actor=current_staff())
-        except NotFound:
-            abort(404)
-        except NotAllowed:
-            abort(403)
+        name, content = call(form_versions.export_definition, eservice_id, version_id)
         response = make_response(content)
         response.mimetype = "application/json"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -481,13 +463,15 @@ class FormEditorView(BaseView):
         eservice, row = self._load(eservice_id, version_id)
         if request.method == "GET":
             return self._step_form(eservice, row, None, {})
-        try:
-            edit = form_versions.add_step(eservice_id, version_id, _posted(), actor=current_staff())
-        except Invalid as error:
-            return self._step_form(eservice, row, None, _posted(), error)
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The step has been added."), f"step-{edit.item_id}")
+        return self._change(
+            form_versions.add_step,
+            eservice_id,
+            version_id,
+            _posted(),
+            message=_("The step has been added."),
+            anchor=lambda edit: f"step-{edit.item_id}",
+            redraw=lambda error: self._step_form(eservice, row, None, _posted(), error),
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/steg/<step_id>", methods=["GET", "POST"])
     @staff_access
@@ -497,23 +481,30 @@ class FormEditorView(BaseView):
         step = self._step(row.version.definition, step_id)
         if request.method == "GET":
             return self._step_form(eservice, row, step, step_values(step))
-        try:
-            edit = form_versions.update_step(eservice_id, version_id, step_id, _posted(), actor=current_staff())
-        except Invalid as error:
-            return self._step_form(eservice, row, step, _posted(), error)
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The step has been saved."), f"step-{edit.item_id}")
+        return self._change(
+            form_versions.update_step,
+            eservice_id,
+            version_id,
+            step_id,
+            _posted(),
+            message=_("The step has been saved."),
+            anchor=lambda edit: f"step-{edit.item_id}",
+            redraw=lambda error: self._step_form(eservice, row, step, _posted(), error),
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/steg/<step_id>/flytta", methods=["POST"])
     @staff_access
     def step_move(self, eservice_id: int, version_id: int, step_id: str):
         direction = request.form.get("direction", "")
-        try:
-            edit = form_versions.move_step(eservice_id, version_id, step_id, direction, actor=current_staff())
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The step has been moved."), f"step-{step_id}")
+        return self._change(
+            form_versions.move_step,
+            eservice_id,
+            version_id,
+            step_id,
+            direction,
+            message=_("The step has been moved."),
+            anchor=f"step-{step_id}",
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/steg/<step_id>/ta-bort", methods=["GET", "POST"])
     @staff_access
@@ -531,11 +522,13 @@ class FormEditorView(BaseView):
                 title=_("Delete step"),
                 back_url=self._version_url(eservice_id, version_id, f"step-{step_id}"),
             )
-        try:
-            edit = form_versions.delete_step(eservice_id, version_id, step_id, actor=current_staff())
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The step has been deleted."))
+        return self._change(
+            form_versions.delete_step,
+            eservice_id,
+            version_id,
+            step_id,
+            message=_("The step has been deleted."),
+        )
 
     def _step(self, definition: Mapping[str, Any], step_id: str) -> dict[str, Any]:
         for step in definition.get("steps") or ():
@@ -590,13 +583,16 @@ class FormEditorView(BaseView):
         if request.method == "GET" or _redraw():
             values = _posted() if request.method == "POST" else {"type": kind, "display": "radio"}
             return self._question_form(eservice, row, step, None, values)
-        try:
-            edit = form_versions.add_question(eservice_id, version_id, step_id, _posted(), actor=current_staff())
-        except Invalid as error:
-            return self._question_form(eservice, row, step, None, _posted(), error)
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The question has been added."), f"question-{edit.item_id}")
+        return self._change(
+            form_versions.add_question,
+            eservice_id,
+            version_id,
+            step_id,
+            _posted(),
+            message=_("The question has been added."),
+            anchor=lambda edit: f"question-{edit.item_id}",
+            redraw=lambda error: self._question_form(eservice, row, step, None, _posted(), error),
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/fraga/<question_id>", methods=["GET", "POST"])
     @staff_access
@@ -608,23 +604,30 @@ class FormEditorView(BaseView):
             return self._question_form(eservice, row, step, question, question_values(question))
         if _redraw():
             return self._question_form(eservice, row, step, question, _posted())
-        try:
-            edit = form_versions.update_question(eservice_id, version_id, question_id, _posted(), actor=current_staff())
-        except Invalid as error:
-            return self._question_form(eservice, row, step, question, _posted(), error)
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The question has been saved."), f"question-{edit.item_id}")
+        return self._change(
+            form_versions.update_question,
+            eservice_id,
+            version_id,
+            question_id,
+            _posted(),
+            message=_("The question has been saved."),
+            anchor=lambda edit: f"question-{edit.item_id}",
+            redraw=lambda error: self._question_form(eservice, row, step, question, _posted(), error),
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/fraga/<question_id>/flytta", methods=["POST"])
     @staff_access
     def question_move(self, eservice_id: int, version_id: int, question_id: str):
         direction = request.form.get("direction", "")
-        try:
-            edit = form_versions.move_question(eservice_id, version_id, question_id, direction, actor=current_staff())
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The question has been moved."), f"question-{question_id}")
+        return self._change(
+            form_versions.move_question,
+            eservice_id,
+            version_id,
+            question_id,
+            direction,
+            message=_("The question has been moved."),
+            anchor=f"question-{question_id}",
+        )
 
     @expose("/<int:eservice_id>/formular/<int:version_id>/fraga/<question_id>/ta-bort", methods=["GET", "POST"])
     @staff_access
@@ -640,11 +643,14 @@ class FormEditorView(BaseView):
                 title=_("Delete question"),
                 back_url=self._version_url(eservice_id, version_id, f"question-{question_id}"),
             )
-        try:
-            edit = form_versions.delete_question(eservice_id, version_id, question_id, actor=current_staff())
-        except DomainError as error:
-            return self._fail(error, self._version_url(eservice_id, version_id))
-        return self._done(edit, eservice_id, _("The question has been deleted."), f"step-{step['id']}")
+        return self._change(
+            form_versions.delete_question,
+            eservice_id,
+            version_id,
+            question_id,
+            message=_("The question has been deleted."),
+            anchor=f"step-{step['id']}",
+        )
 
     def _question(self, definition: Mapping[str, Any], question_id: str):
         for step in definition.get("steps") or ():

@@ -26,6 +26,7 @@ from shared.errors import NotAllowed
 from shared.models import JobRun
 from shared.services import job_log
 from shared.services import jobs as job_runs
+from shared.services.listing import whole_number
 
 STATE_LABELS = {
     job_runs.RUNNING: _l("Running"),
@@ -134,11 +135,6 @@ class JobLine:
     last: JobRun | None
 
 
-def _number(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
 class JobRunView(BaseView):
     route_base = "/drift/jobb"
     default_view = "list"
@@ -156,7 +152,7 @@ class JobRunView(BaseView):
         if state and state not in job_log.STATES:
             flash(_("The state filter could not be read."), "warning")
             state = ""
-        page = _number(request.args.get("page")) or 1
+        page = whole_number(request.args.get("page")) or 1
         try:
             latest = job_log.latest_runs(actor=user)
             result = job_log.job_runs_page(actor=user, job=job or None, state=state or None, page=page)

@@ -11,9 +11,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 
+from backoffice.views.absence import refused
 from backoffice.views.access import staff_access
 from backoffice.views.case_common import current_staff, int_or_none, local_time
-from shared.db import db
 from shared.errors import DomainError, NotFound
 from shared.services import absences
 
@@ -59,15 +59,10 @@ class GroupMailboxView(BaseView):
         back = int_or_none(request.form.get("group_id"))
         try:
             message = absences.take_over_message(message_id, actor=current_staff())
-        except NotFound:
-            db.session.rollback()
-            abort(404)
         except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
             if back is not None:
-                return redirect(url_for(f"{self.endpoint}.mailbox", group_id=back))
-            return redirect(url_for(f"{self.endpoint}.index"))
+                return refused(error, url_for(f"{self.endpoint}.mailbox", group_id=back))
+            return refused(error, url_for(f"{self.endpoint}.index"))
         flash(
             _(
                 "You have taken over the message and are a handler of case %(number)s. You can answer the applicant below.",

@@ -25,6 +25,7 @@ from shared.errors import DomainError, NotAllowed, NotFound
 from shared.models import Channel, NotificationEvent, OutboxState
 from shared.notify import dispatch
 from shared.services import outbox_log
+from shared.services.listing import whole_number
 
 STATE_LABELS = {
     OutboxState.PENDING: _l("Queued"),
@@ -105,11 +106,6 @@ def short_error(error: str | None) -> str:
     return first if len(first) <= SHORT_ERROR else first[: SHORT_ERROR - 1].rstrip() + "…"
 
 
-def _number(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
 class OutboxView(BaseView):
     route_base = "/drift/utkorg"
     default_view = "list"
@@ -117,14 +113,18 @@ class OutboxView(BaseView):
     def _list_url(self, **args) -> str:
         return url_for(f"{self.endpoint}.list", **args)
 
-    def _back(self) -> str:
-        """Where an action returns: the list as it was filtered, or a row's page (only ever our own URL)."""
-        target = request.form.get("next") or ""
+    def _own_url(self, target: str) -> str:
+        """``target`` if it is a page of this screen (path and query only), else the whole list:
+        the address to go back to comes from the browser, so it may never lead elsewhere."""
         base = self._list_url()
         parts = urlsplit(target)
         if parts.scheme or parts.netloc or not parts.path.startswith(base):
             return base
         return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def _back(self) -> str:
+        """Where an action returns: the list as it was filtered, or a row's page (the form's next)."""
+        return self._own_url(request.form.get("next") or "")
 
     def _words(self) -> dict:
         return {
@@ -146,7 +146,7 @@ class OutboxView(BaseView):
         filters, problems = outbox_log.parse_filter(request.args)
         for problem in problems:
             flash(problem, "warning")
-        page = _number(request.args.get("page")) or 1
+        page = whole_number(request.args.get("page")) or 1
         try:
             result = outbox_log.outbox_page(actor=current_staff(), filters=filters, page=page)
         except NotAllowed:
@@ -199,12 +199,7 @@ class OutboxView(BaseView):
 
     def _back_from_args(self) -> str:
         """The filtered list a row was opened from (?back=…), else the whole list."""
-        target = request.args.get("back") or ""
-        base = self._list_url()
-        parts = urlsplit(target)
-        if parts.scheme or parts.netloc or not parts.path.startswith(base):
-            return base
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        return self._own_url(request.args.get("back") or "")
 
     @expose("/<int:message_id>/forsok-igen", methods=["POST"])
     @staff_access

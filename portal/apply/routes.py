@@ -352,6 +352,19 @@ def _render_summary(draft: Case, *, contact_email: str | None = None, errors=Non
     )
 
 
+def _refused_submission(draft: Case, error: Invalid, contact_email: str):
+    """Skicka in refused (for real or in a test run): back to the first step with a wrong answer,
+    else the summary with the contact address's error."""
+    contact = {k: v for k, v in error.errors.items() if k.startswith("contact_")}
+    answers = {k: v for k, v in error.errors.items() if k not in contact}
+    if answers:
+        definition = draft.version.definition
+        number = application.first_error_step(definition, draft.answers or {}, answers)
+        if number is not None:
+            return redirect(url_for("apply.step", draft_id=draft.id, step=number, fel=1))
+    return _render_summary(draft, contact_email=contact_email, errors=contact, message=error.message)
+
+
 @bp.route("/ansokan/<int:draft_id>/sammanfattning", methods=["GET", "POST"])
 @limits.submission
 def summary(draft_id: int):
@@ -377,14 +390,7 @@ def summary(draft_id: int):
     except NotFound:
         abort(404)
     except Invalid as error:
-        contact = {k: v for k, v in error.errors.items() if k.startswith("contact_")}
-        answers = {k: v for k, v in error.errors.items() if k not in contact}
-        if answers:
-            definition = draft.version.definition
-            number = application.first_error_step(definition, draft.answers or {}, answers)
-            if number is not None:
-                return redirect(url_for("apply.step", draft_id=draft.id, step=number, fel=1))
-        return _render_summary(draft, contact_email=contact_email, errors=contact, message=error.message)
+        return _refused_submission(draft, error, contact_email)
     except NotAllowed as error:
         return _unavailable(error, draft.eservice)
     if applicant.anonymous:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from portal.apply.routes import SESSION_TESTS, _forget, _remember, _render_summary, bp
+from portal.apply.routes import SESSION_TESTS, _forget, _refused_submission, _remember, bp
 from shared.errors import DomainError, Invalid, NotAllowed, NotFound
 from shared.models import Case
 from shared.services import application, trial_runs
@@ -64,14 +64,7 @@ def submit(draft: Case, applicant: Applicant, contact_email: str):
     except NotFound:
         abort(404)
     except Invalid as error:
-        contact = {k: v for k, v in error.errors.items() if k.startswith("contact_")}
-        answers = {k: v for k, v in error.errors.items() if k not in contact}
-        if answers:
-            definition = draft.version.definition
-            number = application.first_error_step(definition, draft.answers or {}, answers)
-            if number is not None:
-                return redirect(url_for("apply.step", draft_id=draft.id, step=number, fel=1))
-        return _render_summary(draft, contact_email=contact_email, errors=contact, message=error.message)
+        return _refused_submission(draft, error, contact_email)
     _forget(SESSION_TESTS, draft.id)
     return render_template(
         "portal/apply/test_receipt.html",

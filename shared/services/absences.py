@@ -26,7 +26,7 @@ from shared import clock
 from shared.db import db, transactional
 from shared.errors import Conflict, Invalid, NotAllowed, NotFound
 from shared.models import Absence, Case, CaseEvent, GroupMember, HandlerGroup, Message, StaffUser
-from shared.services import access, audit, events
+from shared.services import access, audit, events, listing
 from shared.services.cases import _add_assignees, _lock_case, _touch
 from shared.services.jobs import JobReport
 
@@ -532,22 +532,18 @@ def group_mailbox(group_id: int, *, actor: StaffUser, page: int = 1) -> Mailbox:
     """A group's mailbox: the applicant messages forwarded to it, those not taken over first, newest first."""
     group = _mailbox_group(group_id, actor)
     page = max(1, page)
-    rows = list(
-        db.session.scalars(
-            select(Message)
-            .options(joinedload(Message.case).joinedload(Case.eservice), selectinload(Message.forward_taken_by))
-            .where(Message.forwarded_to_group_id == group.id)
-            .order_by(
-                Message.forward_taken_by_id.is_not(None),
-                Message.created_at.desc(),
-                Message.id.desc(),
-            )
-            .offset((page - 1) * MAILBOX_PAGE_SIZE)
-            .limit(MAILBOX_PAGE_SIZE + 1)
-        ).unique()
+    rows, has_next = listing.page_without_count(
+        select(Message)
+        .options(joinedload(Message.case).joinedload(Case.eservice), selectinload(Message.forward_taken_by))
+        .where(Message.forwarded_to_group_id == group.id)
+        .order_by(
+            Message.forward_taken_by_id.is_not(None),
+            Message.created_at.desc(),
+            Message.id.desc(),
+        ),
+        page,
+        MAILBOX_PAGE_SIZE,
     )
-    has_next = len(rows) > MAILBOX_PAGE_SIZE
-    rows = rows[:MAILBOX_PAGE_SIZE]
     admin = access.is_admin(actor)
     handled = access.linked_eservice_ids(actor)
     member = group.id in _member_group_ids(actor)

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from shared.db import db
 from shared.errors import NotAllowed
 from shared.models import AuditEntry, Case, Citizen, HandlerGroup, StaffUser, Status
-from shared.services import access, audit
+from shared.services import access, audit, listing
 
 PAGE_SIZE = 50
 
@@ -110,8 +110,7 @@ def audit_page(
     query = audit_query(case_number=case_number, username=username)
     if query is None:
         return AuditPage([], page, False)
-    rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
-    entries, has_next = rows[:page_size], len(rows) > page_size
+    entries, has_next = listing.page_without_count(query, page, page_size)
     case_ids = {e.case_id for e in entries if e.case_id is not None}
     user_ids = {e.user_id for e in entries if e.user_id is not None} | _ids_in(entries, USER_ID_KEYS)
     citizen_ids = {e.citizen_id for e in entries if e.citizen_id is not None}

@@ -16,9 +16,21 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from shared.errors import Invalid
+
 TRUE_WORDS = frozenset({"1", "true", "on", "y", "yes", "ja"})
 
 Errors = dict[str, str]
+
+
+def invalid(errors: Errors) -> Invalid:
+    """The error a configuration service raises when fields of its form are wrong."""
+    return Invalid(_("The form has errors. Correct them and save again."), errors)
+
+
+def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of an object as the audit log records them."""
+    return {field: getattr(obj, field) for field in fields}
 
 
 def flag(data: Mapping[str, Any], field: str) -> bool:

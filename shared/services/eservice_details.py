@@ -181,11 +181,16 @@ def _clean_colour(eservice: EService, colour: str, meaning: str, *, label_id: in
     return colour, meaning
 
 
+def _child(items: Sequence[Any], item_id: int, not_found: str) -> Any:
+    """The item with this id of one of the e-service's lists; NotFound with the given message if none."""
+    found = next((each for each in items if each.id == item_id), None)
+    if found is None:
+        raise NotFound(not_found)
+    return found
+
+
 def _colour_label(eservice: EService, label_id: int) -> ColourLabel:
-    label = next((lbl for lbl in eservice.colour_labels if lbl.id == label_id), None)
-    if label is None:
-        raise NotFound(_("The colour was not found."))
-    return label
+    return _child(eservice.colour_labels, label_id, _("The colour was not found."))
 
 
 def colour_label(eservice_id: int, label_id: int, *, actor: StaffUser | None) -> ColourLabel:
@@ -235,23 +240,37 @@ def _move(items: list[Any], item: Any, up: bool) -> bool:
     return True
 
 
+def _reorder(eservice: EService, relation: str, item: Any, *, up: bool, describe, event: str, actor: StaffUser):
+    """Move an item of one of the e-service's ordered lists (colour legend, assignment rules) a
+    place up or down, and record the order before and after (each item as ``describe`` names it)."""
+    items = sorted(getattr(eservice, relation), key=lambda each: (each.sort_order, each.id))
+    before = [describe(each) for each in items]
+    if _move(items, item, up):
+        db.session.flush()
+        db.session.expire(eservice, [relation])
+        audit.record_config_change(
+            event,
+            user=actor,
+            obj=eservice,
+            before={"order": before},
+            after={"order": [describe(each) for each in items]},
+        )
+
+
 @transactional
 def move_colour_label(eservice_id: int, label_id: int, *, up: bool, actor: StaffUser) -> ColourLabel:
     """Move a colour one place up or down in the legend."""
     eservice = _legend_eservice(eservice_id, actor)
     label = _colour_label(eservice, label_id)
-    items = sorted(eservice.colour_labels, key=lambda lbl: (lbl.sort_order, lbl.id))
-    before = [lbl.colour for lbl in items]
-    if _move(items, label, up):
-        db.session.flush()
-        db.session.expire(eservice, ["colour_labels"])
-        audit.record_config_change(
-            "config_colour_legend_reordered",
-            user=actor,
-            obj=eservice,
-            before={"order": before},
-            after={"order": [lbl.colour for lbl in items]},
-        )
+    _reorder(
+        eservice,
+        "colour_labels",
+        label,
+        up=up,
+        describe=lambda lbl: lbl.colour,
+        event="config_colour_legend_reordered",
+        actor=actor,
+    )
     return label
 
 
@@ -381,10 +400,7 @@ def _template_state(template: MessageTemplate) -> dict[str, Any]:
 
 
 def _template(eservice: EService, template_id: int) -> MessageTemplate:
-    template = next((t for t in eservice.message_templates if t.id == template_id), None)
-    if template is None:
-        raise NotFound(_("The message template was not found."))
-    return template
+    return _child(eservice.message_templates, template_id, _("The message template was not found."))
 
 
 def message_template(eservice_id: int, template_id: int, *, actor: StaffUser | None) -> MessageTemplate:
@@ -484,10 +500,7 @@ def _rule_state(rule: AssignmentRule) -> dict[str, Any]:
 
 
 def _rule(eservice: EService, rule_id: int) -> AssignmentRule:
-    rule = next((r for r in eservice.assignment_rules if r.id == rule_id), None)
-    if rule is None:
-        raise NotFound(_("The assignment rule was not found."))
-    return rule
+    return _child(eservice.assignment_rules, rule_id, _("The assignment rule was not found."))
 
 
 def assignment_rule(eservice_id: int, rule_id: int, *, actor: StaffUser | None) -> AssignmentRule:
@@ -589,18 +602,15 @@ def move_assignment_rule(eservice_id: int, rule_id: int, *, up: bool, actor: Sta
     """Move a rule one place up or down: the first rule that matches decides."""
     eservice = _eservice(eservice_id, actor)
     rule = _rule(eservice, rule_id)
-    items = sorted(eservice.assignment_rules, key=lambda r: (r.sort_order, r.id))
-    before = [f"{r.question_id}={r.answer_value}" for r in items]
-    if _move(items, rule, up):
-        db.session.flush()
-        db.session.expire(eservice, ["assignment_rules"])
-        audit.record_config_change(
-            "config_assignment_rules_reordered",
-            user=actor,
-            obj=eservice,
-            before={"order": before},
-            after={"order": [f"{r.question_id}={r.answer_value}" for r in items]},
-        )
+    _reorder(
+        eservice,
+        "assignment_rules",
+        rule,
+        up=up,
+        describe=lambda r: f"{r.question_id}={r.answer_value}",
+        event="config_assignment_rules_reordered",
+        actor=actor,
+    )
     return rule
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from shared import clock, roles
 from shared.db import db, transactional
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.forms.structure import iter_questions, label_of
 from shared.models import (
     Case,
@@ -77,13 +77,8 @@ SWITCHES = (
 LOGIN_REQUIRED, LOGIN_ANONYMOUS = "required", "anonymous"
 
 
-def _invalid(errors: dict[str, str]) -> Invalid:
-    return Invalid(_("The form has errors. Correct them and save again."), errors)
-
-
-def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    """The fields of an object as the audit log records them."""
-    return {field: getattr(obj, field) for field in fields}
+_invalid = config_input.invalid
+snapshot = config_input.snapshot
 
 
 # -- e-services ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from shared import roles
 from shared.db import db, transactional
-from shared.errors import Invalid, NotAllowed, NotFound
+from shared.errors import NotAllowed, NotFound
 from shared.models import CaseHandler, EService, GroupMember, HandlerGroup, HandlerLink, StaffUser
 from shared.services import access, config_input
 from shared.services.audit import record_config_change
@@ -24,12 +24,11 @@ from shared.services.audit import record_config_change
 GROUP_FIELDS = ("name", "description", "mailbox_email")
 
 
-def _invalid(errors: dict[str, str]) -> Invalid:
-    return Invalid(_("The form has errors. Correct them and save again."), errors)
+_invalid = config_input.invalid
 
 
 def _snapshot(group: HandlerGroup) -> dict[str, Any]:
-    return {field: getattr(group, field) for field in GROUP_FIELDS}
+    return config_input.snapshot(group, GROUP_FIELDS)
 
 
 def _members_snapshot(group: HandlerGroup) -> dict[str, Any]:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from shared.db import db
 from shared.errors import NotAllowed
 from shared.models import JobRun, StaffUser
-from shared.services import access
+from shared.services import access, listing
 from shared.services.jobs import FAILED, INTERRUPTED, OK, RUNNING, last_runs
 
 PAGE_SIZE = 50
@@ -58,9 +57,8 @@ def job_runs_page(
     if state:
         query = query.where(JobRun.state == state)
     # Newest first by id (the order of starting; the primary key's index serves it).
-    query = query.order_by(JobRun.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
-    rows = list(db.session.scalars(query))
-    return JobRunPage(rows[:page_size], page, len(rows) > page_size)
+    runs, has_next = listing.page_without_count(query.order_by(JobRun.id.desc()), page, page_size)
+    return JobRunPage(runs, page, has_next)
 
 
 __all__ = ["PAGE_SIZE", "STATES", "JobRunPage", "job_runs_page", "latest_runs"]

@@ -23,7 +23,7 @@ from shared import clock
 from shared.db import db, transactional
 from shared.errors import NotAllowed, NotFound
 from shared.models import AuditEntry, Case, Channel, Citizen, NotificationEvent, OutboxMessage, OutboxState, StaffUser
-from shared.services import access, audit
+from shared.services import access, audit, listing
 
 PAGE_SIZE = 50
 # The longest recipient text searched for (an e-mail address is at most 320 characters).
@@ -85,24 +85,11 @@ def parse_filter(args: Mapping[str, Any]) -> tuple[OutboxFilter, list[str]]:
     channel = choice("channel", [c.value for c in Channel], _("The channel filter could not be read."))
     event = str(args.get("event") or "").strip()[:40] or None
     case_text = str(args.get("case") or "").strip()
-    case_number = None
-    if case_text:
-        if case_text.isdigit() and len(case_text) < 10:
-            case_number = int(case_text)
-        else:
-            problems.append(_("Enter a case number with digits only."))
+    case_number = listing.whole_number(case_text)
+    if case_text and case_number is None:
+        problems.append(_("Enter a case number with digits only."))
     recipient = " ".join(str(args.get("recipient") or "").split())[:_MAX_SEARCH]
-    dates: dict[str, dt.date | None] = {}
-    for key in ("from", "to"):
-        raw = str(args.get(key) or "").strip()
-        dates[key] = None
-        if raw:
-            try:
-                dates[key] = dt.date.fromisoformat(raw)
-            except ValueError:
-                problems.append(_("Enter dates as YYYY-MM-DD."))
-    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
-        dates["from"], dates["to"] = dates["to"], dates["from"]
+    created_from, created_to = listing.date_range(args, problems)
     return (
         OutboxFilter(
             state=OutboxState(state) if state else None,
@@ -110,8 +97,8 @@ def parse_filter(args: Mapping[str, Any]) -> tuple[OutboxFilter, list[str]]:
             event=event,
             case_number=case_number,
             recipient=recipient,
-            created_from=dates["from"],
-            created_to=dates["to"],
+            created_from=created_from,
+            created_to=created_to,
         ),
         sorted(set(problems)),
     )

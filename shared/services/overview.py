@@ -47,7 +47,7 @@ from shared.models import (
     Status,
     StatusKind,
 )
-from shared.services import access
+from shared.services import access, listing
 
 # The tabs in the order handlers know them from the seed (Obehandlade … Alla).
 TABS: tuple[str, ...] = ("obehandlade", "forfallna", "mina", "flaggade", "pagaende", "alla")
@@ -121,25 +121,15 @@ def parse_filters(args: Mapping[str, Any]) -> tuple[Filters, list[str]]:
             problems.append(_("The e-service filter could not be read."))
     status = str(args.get("status") or "").strip()[:120] or None
     colour = str(args.get("colour") or "").strip()[:20] or None
-    dates: dict[str, dt.date | None] = {}
-    for key in ("from", "to"):
-        raw = str(args.get(key) or "").strip()
-        dates[key] = None
-        if raw:
-            try:
-                dates[key] = dt.date.fromisoformat(raw)
-            except ValueError:
-                problems.append(_("Enter dates as YYYY-MM-DD."))
-    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
-        dates["from"], dates["to"] = dates["to"], dates["from"]
+    date_from, date_to = listing.date_range(args, problems)
     return (
         Filters(
             q=q,
             eservice_id=eservice_id,
             status=status,
             colour=colour,
-            date_from=dates["from"],
-            date_to=dates["to"],
+            date_from=date_from,
+            date_to=date_to,
         ),
         sorted(set(problems)),
     )

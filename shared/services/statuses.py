@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from shared.db import db, transactional
-from shared.errors import Invalid, NotAllowed, NotFound
+from shared.errors import NotAllowed, NotFound
 from shared.models import Case, DeletePolicy, EService, RetentionRule, StaffUser, Status, StatusGroup, StatusKind
 from shared.services import access, config_input, trial_runs
 from shared.services.audit import record_config_change
@@ -108,12 +108,8 @@ STATUS_FIELDS = (
 )
 
 
-def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {field: getattr(obj, field) for field in fields}
-
-
-def _invalid(errors: dict[str, str]) -> Invalid:
-    return Invalid(_("The form has errors. Correct them and save again."), errors)
+_snapshot = config_input.snapshot
+_invalid = config_input.invalid
 
 
 def list_status_groups(*, actor: StaffUser) -> list[tuple[StatusGroup, list[str]]]:

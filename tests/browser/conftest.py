@@ -12,9 +12,10 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -151,6 +152,31 @@ def citizen_login(live):
     return log_in
 
 
+@pytest.fixture
+def staff_login(live):
+    """Log a back-office user in on a page through the real login form (/admin/login/).
+
+    ``staff_login(page, username)`` commits the test's rows first (the live server reads them
+    from another connection), logs out whoever the page had logged in (so a test can switch
+    users on one page), and returns once the login form is gone: the user is in, on the page
+    the back office lands them on (a test that cares which asserts it after).
+    """
+    from tests import factories
+
+    def log_in(page, username: str) -> None:
+        from playwright.sync_api import expect  # here: without Playwright the page fixture has skipped
+
+        db.session.commit()
+        page.goto(live.admin + "/logout/")
+        page.goto(live.admin + "/login/")
+        page.fill("#username", username)
+        page.fill("#password", factories.PASSWORD)
+        page.click("input[type=submit]")
+        expect(page.locator("#username")).to_have_count(0)
+
+    return log_in
+
+
 class Screenshots:
     """Numbered full-page screenshots in the test's tmp dir, to look at while developing."""
 
@@ -168,3 +194,17 @@ class Screenshots:
 @pytest.fixture
 def screenshot(tmp_path: Path) -> Screenshots:
     return Screenshots(tmp_path)
+
+
+SHOTS = Path("/tmp/shots")
+
+
+def shots_named(prefix: str) -> Callable[[Any, str], None]:
+    """``shot(page, name)``: a full-page screenshot kept as /tmp/shots/<prefix>-<name>.png, where a
+    developer looks at a screen family's pages after a run (unlike ``screenshot``, it outlives the test)."""
+
+    def shot(page, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{prefix}-{name}.png"), full_page=True)
+
+    return shot

@@ -39,16 +39,7 @@ def shots() -> Screenshots:
     return Screenshots(SHOTS)
 
 
-def log_in(page, live, username: str) -> None:
-    page.goto(live.admin + "/logout/")
-    page.goto(live.admin + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#username")).to_have_count(0)
-
-
-def test_absence_forwarding_and_taking_over_from_the_group_mailbox(live, page, shots):
+def test_absence_forwarding_and_taking_over_from_the_group_mailbox(live, page, shots, staff_login):
     world = factories.world()
     world.group.members.append(factories.GroupMember(user=world.hanna))
     case = factories.case(world.eservice, citizen=world.citizen, users=[world.hanna], applicant_name="Maria Öljung")
@@ -56,7 +47,7 @@ def test_absence_forwarding_and_taking_over_from_the_group_mailbox(live, page, s
     today = clock.today()
 
     # Hanna: Frånvaro och brevlådor → Min frånvaro; a last day before the first is refused.
-    log_in(page, live, "hanna")
+    staff_login(page, "hanna")
     page.goto(live.admin + "/franvaro/")
     expect(page.locator("h1")).to_have_text("Min frånvaro")
     assert_accessible(page, "Min frånvaro, no absence yet", include="main")
@@ -87,7 +78,7 @@ def test_absence_forwarding_and_taking_over_from_the_group_mailbox(live, page, s
     assert message.forwarded_to_group_id == world.group.id
 
     # Gun: the start page counts it; the mailbox lists it; Ta över opens it in the case.
-    log_in(page, live, "gun")
+    staff_login(page, "gun")
     page.goto(live.admin + "/start/")
     expect(page.locator(f'.bo-start-mailboxes li[data-group="{world.group.id}"]')).to_contain_text(
         "1 meddelande väntar på att tas över."
@@ -118,7 +109,7 @@ def test_absence_forwarding_and_taking_over_from_the_group_mailbox(live, page, s
     shots(page, "gruppbrevlada-overtaget")
 
     # An administrator: Frånvarohantering lists Hanna's absence; set one for Olle (sick leave).
-    log_in(page, live, "admin")
+    staff_login(page, "admin")
     page.goto(live.admin + "/franvaro/hantera")
     expect(page.locator("table.bo-absences")).to_contain_text("Hanna Berg")
     page.select_option("#user_id", label="Olle Ek")

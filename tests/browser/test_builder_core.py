@@ -6,7 +6,6 @@ group and a handler group; every page passes axe (WCAG 2.1 AA). Screenshots go t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 try:
     from playwright.sync_api import expect
@@ -19,23 +18,16 @@ from shared.db import db
 from shared.models import EService, HandlerLink
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import shots_named
 
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"core-{name}.png"), full_page=True)
+shot = shots_named("core")
 
 
-def test_a_builder_creates_an_eservice_and_links_a_handler(live, page):
+def test_a_builder_creates_an_eservice_and_links_a_handler(live, page, staff_login):
     world = factories.world()
     db.session.commit()
 
-    page.goto(live.admin + "/login/")
-    page.fill("#username", "builder")
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_login(page, "builder")
 
     page.goto(live.admin + "/byggare/etjanster/")
     expect(page.locator("h1")).to_have_text("E-tjänster")

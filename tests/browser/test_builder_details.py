@@ -3,9 +3,6 @@ assignment rule whose answer list follows the chosen question; every section pas
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or, under CI, fails) and says why
@@ -15,29 +12,17 @@ from shared.db import db
 from shared.models import EService
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import shots_named
 from tests.shared.services.test_eservice_details import KOST_DEFINITION
 
-SHOTS = Path("/tmp/shots")
+shot = shots_named("details")
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"details-{name}.png"), full_page=True)
-
-
-def _log_in(page, live, username: str) -> None:
-    page.goto(live.admin + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/"))
-
-
-def test_a_builder_sets_the_personal_data_texts_and_previews_them(live, page):
+def test_a_builder_sets_the_personal_data_texts_and_previews_them(live, page, staff_login):
     factories.builder("byggare")
     eservice = factories.eservice(name="Skolskjuts", definition=KOST_DEFINITION, slug="skolskjuts")
     db.session.commit()
-    _log_in(page, live, "byggare")
+    staff_login(page, "byggare")
     base = f"{live.admin}/byggare/etjanster/{eservice.id}"
 
     page.goto(base + "/personuppgifter")
@@ -75,12 +60,12 @@ def test_a_builder_sets_the_personal_data_texts_and_previews_them(live, page):
     assert_accessible(page, context="personal data, error", include="main")
 
 
-def test_colours_and_an_assignment_rule_and_every_section_is_accessible(live, page):
+def test_colours_and_an_assignment_rule_and_every_section_is_accessible(live, page, staff_login):
     factories.builder("byggare")
     anna = factories.user("anna", first_name="Anna", last_name="Alm")
     eservice = factories.eservice(name="Skolskjuts", definition=KOST_DEFINITION, handlers=[anna])
     db.session.commit()
-    _log_in(page, live, "byggare")
+    staff_login(page, "byggare")
     base = f"{live.admin}/byggare/etjanster/{eservice.id}"
 
     page.goto(base + "/farger")

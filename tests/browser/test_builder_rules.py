@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 try:
     from playwright.sync_api import expect
@@ -26,29 +25,17 @@ from shared.models import (
 )
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import shots_named
 
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"rules-{name}.png"), full_page=True)
+shot = shots_named("rules")
 
 
-def _log_in(page, live, username: str) -> None:
-    page.goto(live.admin + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/"))
-
-
-def test_a_builder_sets_notifications_with_a_text_an_error_and_a_preview(live, page):
+def test_a_builder_sets_notifications_with_a_text_an_error_and_a_preview(live, page, staff_login):
     factories.builder("byggare")
     eservice = factories.eservice(name="Skolskjuts", slug="skolskjuts")
     notify.default_notification_settings(eservice)
     db.session.commit()
-    _log_in(page, live, "byggare")
+    staff_login(page, "byggare")
     url = f"{live.admin}/byggare/etjanster/{eservice.id}/notifieringar"
 
     page.goto(url)
@@ -90,7 +77,7 @@ def test_a_builder_sets_notifications_with_a_text_an_error_and_a_preview(live, p
     assert sms.enabled and sms.body == "Ärende {arendenummer}: {status}"
 
 
-def test_a_builder_counts_a_retention_rule_before_saving_it(live, page):
+def test_a_builder_counts_a_retention_rule_before_saving_it(live, page, staff_login):
     factories.builder("byggare")
     eservice = factories.eservice(name="Skolskjuts", slug="skolskjuts")
     for days_ago in (400, 200, 10):
@@ -98,7 +85,7 @@ def test_a_builder_counts_a_retention_rule_before_saving_it(live, page):
             eservice, status_kind=StatusKind.COMPLETED, status_changed_at=clock.now() - dt.timedelta(days=days_ago)
         )
     db.session.commit()
-    _log_in(page, live, "byggare")
+    staff_login(page, "byggare")
     base = f"{live.admin}/byggare/etjanster/{eservice.id}/gallring"
 
     page.goto(base)

@@ -4,9 +4,6 @@ preview follow the condition, and publishes; every screen passes axe."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or, under CI, fails) and says why
@@ -16,24 +13,16 @@ from shared.db import db
 from shared.models import EServiceVersion, VersionState
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import shots_named
 
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"form_editor-{name}.png"), full_page=True)
+shot = shots_named("form_editor")
 
 
-def test_a_builder_builds_a_follow_up_question_and_publishes(live, page):
+def test_a_builder_builds_a_follow_up_question_and_publishes(live, page, staff_login):
     factories.builder("byggare")
     eservice = factories.eservice("Resebidrag", slug="resebidrag")
     db.session.commit()
-    page.goto(live.admin + "/login/")
-    page.fill("#username", "byggare")
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/"))
+    staff_login(page, "byggare")
 
     page.goto(f"{live.admin}/byggare/etjanster/{eservice.id}/formular")
     expect(page.locator("h1")).to_contain_text("Formulär och versioner")

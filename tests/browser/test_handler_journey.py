@@ -22,7 +22,7 @@ from tests import factories
 MESSAGE = "Hej Maria! Vi behöver ett läkarintyg för att kunna gå vidare med ansökan om skolskjuts."
 
 
-def test_a_handler_takes_a_case_writes_to_the_applicant_and_closes_it(live, page, screenshot):
+def test_a_handler_takes_a_case_writes_to_the_applicant_and_closes_it(live, page, screenshot, staff_login):
     world = factories.world()
     unassigned = factories.case(
         world.eservice,
@@ -36,10 +36,7 @@ def test_a_handler_takes_a_case_writes_to_the_applicant_and_closes_it(live, page
     number = str(unassigned.number)
 
     # Log in: a handler lands on Ärenden.
-    page.goto(live.admin + "/login/")
-    page.fill("#username", "hanna")
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_login(page, "hanna")
     expect(page).to_have_url(re.compile(r"/admin/arenden/"))
     screenshot(page, "arenden")
 

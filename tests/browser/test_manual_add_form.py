@@ -48,17 +48,16 @@ DEFINITION = {
 }
 
 
-def test_a_handler_adds_a_paper_application_with_a_follow_up_question_and_a_file(live, page, screenshot, tmp_path):
+def test_a_handler_adds_a_paper_application_with_a_follow_up_question_and_a_file(
+    live, page, screenshot, tmp_path, staff_login
+):
     world = factories.world()
     world.eservice.versions[0].definition = DEFINITION
     db.session.commit()
     certificate = tmp_path / "läkarintyg.pdf"
     certificate.write_bytes(factories.PDF_BYTES)
 
-    page.goto(live.admin + "/login/")
-    page.fill("#username", "hanna")
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_login(page, "hanna")
     page.goto(live.admin + "/arenden/lagg-till/")
     page.locator(f'a[href$="/arenden/lagg-till/{world.eservice.id}"]').click()
     expect(page.locator("#q-skal-group")).to_be_hidden()

@@ -23,15 +23,7 @@ from tests.browser.axe import assert_accessible
 from tests.shared.services.test_outbox_log import message
 
 
-def _log_in(live, page, username: str) -> None:
-    page.goto(live.admin + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-
-
-def test_an_administrator_follows_the_outbox_and_the_jobs(live, page, screenshot):
+def test_an_administrator_follows_the_outbox_and_the_jobs(live, page, screenshot, staff_login):
     world = factories.world()
     world.citizen.first_name, world.citizen.last_name = "Maria", "Öberg"
     case = factories.case(world.eservice, citizen=world.citizen)
@@ -55,7 +47,7 @@ def test_an_administrator_follows_the_outbox_and_the_jobs(live, page, screenshot
 
     job_runs.run("retention", broken)
 
-    _log_in(live, page, "admin")
+    staff_login(page, "admin")
     # Drift is in the menu, with both screens.
     page.goto(live.admin + "/drift/utkorg/")
     expect(page.locator("tr[data-outbox]")).to_have_count(5)

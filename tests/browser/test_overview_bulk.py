@@ -19,7 +19,7 @@ from shared.models import Case, EServiceVersion, VersionState
 from tests import factories
 
 
-def test_bulk_status_needs_one_version_and_asks_about_the_applicants(live, page, screenshot):
+def test_bulk_status_needs_one_version_and_asks_about_the_applicants(live, page, screenshot, staff_login):
     world = factories.world()
     first = factories.case(world.eservice, citizen=world.citizen, applicant_name="Maria Öljung")
     second = factories.case(world.eservice, citizen=world.citizen, applicant_name="Karin Gustafsson")
@@ -32,10 +32,7 @@ def test_bulk_status_needs_one_version_and_asks_about_the_applicants(live, page,
     newer.version_id = version2.id
     db.session.commit()
 
-    page.goto(live.admin + "/login/")
-    page.fill("#username", "hanna")
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_login(page, "hanna")
     expect(page).to_have_url(re.compile(r"/admin/arenden/"))
     status_button = page.locator("#bo-bulk-status")
     expect(status_button).to_be_disabled()  # nothing checked yet

@@ -8,7 +8,6 @@ Screenshots: /tmp/shots/testmode-*.png.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 try:
     from playwright.sync_api import expect
@@ -22,9 +21,9 @@ from shared.db import db
 from shared.models import Case, EServiceVersion, OutboxMessage, VersionState
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import SHOTS, shots_named
 from tests.portal.test_apply import SMALL
 
-SHOTS = Path("/tmp/shots")
 BANNER = re.compile(
     r"Testläge: det här är ett test av e-tjänsten Resebidrag, version 2\. "
     r"Inget du fyller i skickas in som ett riktigt ärende\."
@@ -33,22 +32,9 @@ BANNER = re.compile(
 
 @pytest.fixture
 def shot():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("testmode-*.png"):
+    for old in SHOTS.glob("testmode-*.png"):  # this run's pictures only
         old.unlink()
-
-    def take(page, name: str) -> None:
-        page.screenshot(path=str(SHOTS / f"testmode-{name}.png"), full_page=True)
-
-    return take
-
-
-def log_in(page, live, username: str) -> None:
-    page.goto(live.admin + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#username")).to_have_count(0)
+    return shots_named("testmode")
 
 
 def expect_banner(page) -> None:
@@ -59,7 +45,7 @@ def expect_banner(page) -> None:
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375  # whole, on a phone
 
 
-def test_a_builder_tests_a_draft_version_on_a_phone(live, page, phone_page, shot, monkeypatch):
+def test_a_builder_tests_a_draft_version_on_a_phone(live, page, phone_page, shot, monkeypatch, staff_login):
     monkeypatch.setitem(live.backoffice.config, "PORTAL_URL", live.url)
     factories.builder()
     eservice = factories.eservice("Resebidrag", slug="resebidrag", definition=SMALL, summary_fields=["namn"])
@@ -72,7 +58,7 @@ def test_a_builder_tests_a_draft_version_on_a_phone(live, page, phone_page, shot
     db.session.commit()
 
     # The back office: Verktyg > Testa e-tjänster, and the e-service's versions.
-    log_in(page, live, "builder")
+    staff_login(page, "builder")
     page.goto(live.admin + "/testa-etjanster/")
     expect(page.locator("h1")).to_have_text("Testa e-tjänster")
     expect(page.get_by_role("link", name="Testa version 2")).to_be_visible()
@@ -85,7 +71,7 @@ def test_a_builder_tests_a_draft_version_on_a_phone(live, page, phone_page, shot
 
     # On a phone: the test opens in the portal, e-ID not asked for, the banner first on every page.
     phone = phone_page
-    log_in(phone, live, "builder")
+    staff_login(phone, "builder")
     phone.goto(live.admin + f"/testa-etjanster/{eservice.id}")
     phone.get_by_role("row", name=re.compile("Version 2")).get_by_role("link", name="Testa").click()
     phone.wait_for_url(re.compile(r"/ansokan/\d+/steg/1$"))

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from tests import factories
 from tests.browser.conftest import DESKTOP_VIEWPORT, new_page
 from tests.test_xss import xss_world
 
@@ -44,13 +43,10 @@ def assert_nothing_ran(page, watch: Watch, where: str) -> None:
     assert not watch.dialogs, f"{where} opened {watch.dialogs}"
 
 
-def test_no_payload_runs_in_the_back_office(live, page, screenshot):
+def test_no_payload_runs_in_the_back_office(live, page, screenshot, staff_login):
     world = xss_world()
     watch = Watch(page)
-    page.goto(live.admin + "/login/")
-    page.fill("#username", world.hanna.username)
-    page.fill("#password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_login(page, world.hanna.username)
     page.wait_for_url(re.compile(r"/admin/arenden/"))
     for path in ["/arenden/?tab=alla", *(f"/arenden/{world.case.id}{tab}" for tab in BACKOFFICE_PAGES)]:
         response = page.goto(live.admin + path)

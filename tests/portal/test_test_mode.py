@@ -89,6 +89,17 @@ def open_test(client, eservice, version, user) -> int:
     return draft.id
 
 
+def attach_certificate(client, draft_id: int) -> str:
+    """Attach a PDF in the test run's file step (step 4); the storage key of the only file stored."""
+    post(
+        client,
+        f"/ansokan/{draft_id}/steg/4",
+        {"bilaga": (io.BytesIO(REAL_PDF), "intyg.pdf", "application/pdf"), "action": "refresh"},
+        content_type="multipart/form-data",
+    )
+    return db.session.scalars(select(Document.storage_key)).one()
+
+
 def all_cases() -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(Case))
@@ -291,13 +302,7 @@ def test_a_test_run_is_the_sessions_own_and_never_a_citizens(resebidrag, client,
 def test_the_banner_is_on_the_discard_page_and_ending_the_test_deletes_it(resebidrag, client):
     eservice, version2, builder, _handler = resebidrag
     draft_id = open_test(client, eservice, version2, builder)
-    post(
-        client,
-        f"/ansokan/{draft_id}/steg/4",
-        {"bilaga": (io.BytesIO(REAL_PDF), "intyg.pdf", "application/pdf"), "action": "refresh"},
-        content_type="multipart/form-data",
-    )
-    key = db.session.scalars(select(Document.storage_key)).one()
+    key = attach_certificate(client, draft_id)
     page = client.get(f"/ansokan/{draft_id}/ta-bort")
     assert page.status_code == 200 and banner_text(page, 2)
     response = post(client, f"/ansokan/{draft_id}/ta-bort")
@@ -328,13 +333,7 @@ def test_an_abandoned_test_is_deleted_by_the_hourly_job_with_its_files(resebidra
     eservice, version2, builder, _handler = resebidrag
     time_machine.move_to(dt.datetime(2026, 12, 1, 9, 0), tick=False)
     old_id = open_test(client, eservice, version2, builder)
-    post(
-        client,
-        f"/ansokan/{old_id}/steg/4",
-        {"bilaga": (io.BytesIO(REAL_PDF), "intyg.pdf", "application/pdf"), "action": "refresh"},
-        content_type="multipart/form-data",
-    )
-    key = db.session.scalars(select(Document.storage_key)).one()
+    key = attach_certificate(client, old_id)
     time_machine.move_to(dt.datetime(2026, 12, 2, 8, 0), tick=False)
     recent_id = open_test(client, eservice, version2, builder)
     # A retention rule on Sparat ignores test runs: they are no records.

@@ -52,6 +52,16 @@ class _SectionView(EServiceSectionView):
     def _back(self, eservice_id: int, anchor: str = ""):
         return redirect(url_for(f"{self.endpoint}.index", eservice_id=eservice_id) + anchor)
 
+    def _confirm_delete(self, eservice: EService, question: str):
+        """The "Ta bort …?" page of a removal; its button posts to the same address."""
+        return self._render(
+            "details_confirm_delete.html",
+            eservice,
+            question=question,
+            action=request.path,
+            cancel=url_for(f"{self.endpoint}.index", eservice_id=eservice.id),
+        )
+
     def _post(self, service, eservice_id: int, *args: Any, values: dict, again, saved, anchor: str = ""):
         """Save a posted item: ``service(eservice_id, *args, **values)``.
 
@@ -154,9 +164,13 @@ class BuilderColoursView(_SectionView):
         self._call(eservice_details.move_colour_label, eservice_id, label_id, up=_direction())
         return self._back(eservice_id, f"#colour-{label_id}")
 
-    @expose("/<int:eservice_id>/farger/<int:label_id>/ta-bort", methods=["POST"])
+    @expose("/<int:eservice_id>/farger/<int:label_id>/ta-bort", methods=["GET", "POST"])
     @staff_access
     def delete(self, eservice_id: int, label_id: int):
+        if request.method == "GET":
+            label = self._call(eservice_details.colour_label, eservice_id, label_id)
+            what = f"{colour_name(label.colour)} – {label.meaning}"
+            return self._confirm_delete(self._eservice(eservice_id), _("Remove the colour %(what)s?", what=what))
         self._call(eservice_details.delete_colour_label, eservice_id, label_id)
         flash(_("The colour has been removed from the legend."), "success")
         return self._back(eservice_id)
@@ -351,9 +365,13 @@ class BuilderMessageTemplatesView(_SectionView):
             )
         return page({"name": template.name, "body": template.body}, {}, None)
 
-    @expose("/<int:eservice_id>/meddelandemallar/<int:template_id>/ta-bort", methods=["POST"])
+    @expose("/<int:eservice_id>/meddelandemallar/<int:template_id>/ta-bort", methods=["GET", "POST"])
     @staff_access
     def delete(self, eservice_id: int, template_id: int):
+        if request.method == "GET":
+            template = self._call(eservice_details.message_template, eservice_id, template_id)
+            question = _("Remove the message template %(name)s?", name=template.name)
+            return self._confirm_delete(self._eservice(eservice_id), question)
         self._call(eservice_details.delete_message_template, eservice_id, template_id)
         flash(_("The template has been removed."), "success")
         return self._back(eservice_id)
@@ -480,9 +498,14 @@ class BuilderAssignmentRulesView(_SectionView):
         self._call(eservice_details.move_assignment_rule, eservice_id, rule_id, up=_direction())
         return self._back(eservice_id, f"#rule-{rule_id}")
 
-    @expose("/<int:eservice_id>/tilldelning/<int:rule_id>/ta-bort", methods=["POST"])
+    @expose("/<int:eservice_id>/tilldelning/<int:rule_id>/ta-bort", methods=["GET", "POST"])
     @staff_access
     def delete(self, eservice_id: int, rule_id: int):
+        if request.method == "GET":
+            eservice = self._eservice(eservice_id)
+            rule = self._call(eservice_details.assignment_rule, eservice_id, rule_id)
+            number = next((i for i, r in enumerate(eservice.assignment_rules, start=1) if r.id == rule.id), 1)
+            return self._confirm_delete(eservice, _("Remove assignment rule %(number)s?", number=number))
         self._call(eservice_details.delete_assignment_rule, eservice_id, rule_id)
         flash(_("The assignment rule has been removed."), "success")
         return self._back(eservice_id, "#rules")

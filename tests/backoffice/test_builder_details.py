@@ -165,6 +165,29 @@ def test_colour_legend_add_edit_move_delete(client, builder):
     ]
 
 
+def test_removing_asks_first_and_cancel_keeps_it(client, builder):
+    eservice = _eservice()
+    token = sign_in(client, builder)
+    url = f"{BASE}/{eservice.id}/farger"
+    client.post(url, data={"csrf_token": token, "colour": "green", "meaning": "Beviljad"})
+    label = _reload(eservice.id).colour_labels[0]
+    # The list's Ta bort leads to a question; looking at it removes nothing.
+    assert f'href="{url}/{label.id}/ta-bort"' in html_of(client.get(url))
+    question = client.get(f"{url}/{label.id}/ta-bort")
+    assert question.status_code == 200
+    assert "Ta bort färgen Grön – Beviljad?" in text(question)
+    assert f'action="{url}/{label.id}/ta-bort"' in html_of(question) and f'href="{url}"' in html_of(question)
+    assert len(_reload(eservice.id).colour_labels) == 1
+    client.post(f"{url}/{label.id}/ta-bort", data={"csrf_token": token})
+    assert _reload(eservice.id).colour_labels == []
+    # The same for a message template.
+    templates = f"{BASE}/{eservice.id}/meddelandemallar"
+    client.post(templates, data={"csrf_token": token, "name": "Beslut", "body": "Hej!"})
+    template = _reload(eservice.id).message_templates[0]
+    assert "Ta bort meddelandemallen Beslut?" in text(client.get(f"{templates}/{template.id}/ta-bort"))
+    assert len(_reload(eservice.id).message_templates) == 1
+
+
 def test_colour_legend_validation_keeps_what_was_typed(client, builder):
     eservice = _eservice()
     token = sign_in(client, builder)
@@ -344,6 +367,8 @@ def test_assignment_rules_choose_question_option_and_handler(client, builder):
 
     client.post(f"{url}/standard", data={"csrf_token": token, "user_id": "", "group_id": str(group.id)})
     assert _reload(eservice.id).default_group_id == group.id
+    # rules[0] is second in the order now: the question names it so.
+    assert "Ta bort tilldelningsregel 2?" in text(client.get(f"{url}/{rules[0].id}/ta-bort"))
     client.post(f"{url}/{rules[0].id}/ta-bort", data={"csrf_token": token})
     assert len(_reload(eservice.id).assignment_rules) == 1
     assert _actions() == [

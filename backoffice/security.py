@@ -79,6 +79,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("Case overview", "menu_access"),
         # Ärendevyn: which cases and actions is decided per case by shared.services.access.
         ("CaseView", "can_show|can_edit"),
+        # Deluppgifter (F-SUB-*): which subtasks is decided per subtask by shared.services.subtasks.
+        ("SubtaskView", "can_(list|show|edit)"),
+        ("My subtasks", "menu_access"),
         # Min frånvaro and the group mailboxes of one's groups (F-GRP-3). Not "Hantera frånvaro"
         # (can_manage_others on AbsenceView): an administrator gives that to a role of its own.
         ("AbsenceView", "can_mine"),

@@ -12,7 +12,7 @@ it) and ``dry_run``, and returns the service's ``JobReport``. Every job is idemp
 | retention | nightly 02:30 | deletes/anonymises cases per the e-services' retention rules |
 | absence_expiry | every hour | ends absences whose last day has passed |
 | mailing_deadlines | every hour | moves cases that did not answer a mailing by its deadline |
-| subtask_reminders | daily 07:00 | reminds the responsible person of subtasks due today or tomorrow |
+| subtask_reminders | daily 07:00 | reminds the responsible person of a subtask the day before its deadline, and once when overdue |
 | abandoned_tests | every hour | deletes test runs (Testa e-tjänsten) untouched for a day, with their files |
 """
 
@@ -126,7 +126,7 @@ def mailing_deadlines(now: dt.datetime, dry_run: bool = False) -> JobReport:
 @job(
     "subtask_reminders",
     "cron",
-    _l("Remind the responsible person of subtasks due today or tomorrow"),
+    _l("Remind the responsible person of a subtask the day before its deadline, and once more when it is overdue"),
     misfire_grace=3 * 3600,
     hour=7,
     minute=0,

@@ -8,17 +8,19 @@ only ``/arenden/<int:case_id>…``, so the two views share the prefix without cl
 
 from __future__ import annotations
 
-from flask import make_response, redirect, request
+from flask import flash, make_response, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
 from backoffice.views.access import staff_access
-from backoffice.views.case_common import CaseScreen, case_errors, current_staff
+from backoffice.views.case_common import CaseScreen, case_errors, current_staff, int_or_none
 from backoffice.views.case_messages import CaseMessagesMixin
-from backoffice.views.case_tools import CaseToolsMixin
+from backoffice.views.case_tools import CaseToolsMixin, _ints
 from backoffice.views.case_words import actor_name, event_details, event_label, subtask_status
-from shared.services import access, case_queries, cases, pdf
+from shared.db import db
+from shared.errors import Invalid
+from shared.services import access, case_queries, cases, pdf, subtasks
 
 
 class CaseView(CaseToolsMixin, CaseMessagesMixin, CaseScreen):
@@ -78,16 +80,69 @@ class CaseView(CaseToolsMixin, CaseMessagesMixin, CaseScreen):
     @expose("/<int:case_id>/deluppgifter")
     @staff_access
     @permission_name("show")
+    @case_errors
     def subtasks(self, case_id: int):
-        """Deluppgifter: the case's subtasks, read only (creating them comes with the subtasks feature)."""
+        """Deluppgifter: the case's subtasks with status, responsible, deadline and conclusion (F-SUB-4)."""
         user, case = self.open_case(case_id)
+        rows = subtasks.case_subtasks(case.id, actor=user)
         return self.render_case(
             "backoffice/case/subtasks.html",
             user,
             case,
             "subtasks",
-            subtasks=case_queries.case_subtasks(case.id),
+            subtasks=rows,
+            allowed={row.id: subtasks.subtask_permissions(row, user) for row in rows},
+            # The service decides (subtask_form/create_subtask); the button is offered where it would.
+            may_create=case.eservice.subtasks_enabled and case.closed_at is None and not case.status.is_final,
             subtask_status=subtask_status,
+        )
+
+    @expose("/<int:case_id>/deluppgifter/ny", methods=["GET", "POST"])
+    @staff_access
+    @permission_name("edit")
+    @case_errors
+    def new_subtask(self, case_id: int):
+        """Ny deluppgift: title, deadline, responsible, description and the documents it may see (F-SUB-1)."""
+        user = current_staff()
+        errors: dict[str, str] = {}
+        values: dict = {}
+        status = 200
+        if request.method == "POST":
+            values = {
+                "title": request.form.get("title", ""),
+                "deadline": request.form.get("deadline", ""),
+                "responsible_id": int_or_none(request.form.get("responsible_id")),
+                "description": request.form.get("description", ""),
+                "document_ids": _ints("document_ids"),
+            }
+            try:
+                subtask = subtasks.create_subtask(
+                    case_id,
+                    title=values["title"],
+                    deadline=values["deadline"],
+                    responsible_id=values["responsible_id"],
+                    description=values["description"],
+                    document_ids=values["document_ids"],
+                    actor=user,
+                )
+            except Invalid as error:
+                db.session.rollback()
+                errors, status = dict(error.errors), 422
+                if not errors:
+                    flash(error.message, "danger")
+            else:
+                self.flash_success(_("The subtask %(title)s is created.", title=subtask.title))
+                return redirect(self.case_url(case_id, "subtasks"))
+        form = subtasks.subtask_form(case_id, actor=user)
+        return self.render_case(
+            "backoffice/case/subtask_new.html",
+            user,
+            form.case,
+            "subtasks",
+            status=status,
+            form=form,
+            values=values,
+            errors=errors,
         )
 
     @expose("/<int:case_id>/pdf")

@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 from backoffice.views.access import staff_access
 from backoffice.views.case_common import case_errors, current_staff, overview_url
 from backoffice.views.case_common import int_or_none as _int_or_none
+from backoffice.views.case_words import subtask_status
 from shared import forms
 from shared.db import db
 from shared.errors import AlreadyTaken, Invalid
-from shared.models import Case
-from shared.services import access, cases
+from shared.models import Case, Status
+from shared.services import access, cases, subtasks
 
 
 def _ints(name: str) -> list[int]:
@@ -130,9 +131,36 @@ class CaseToolsMixin:
             flash(_("Choose a status."), "danger")
             return redirect(self.back_url(case_id))
         notify = request.form.get("notify") == "1"
-        case = cases.change_status(case_id, status_id, actor=user, notify_applicant=notify)
+        try:
+            case = cases.change_status(
+                case_id,
+                status_id,
+                actor=user,
+                notify_applicant=notify,
+                resolve_subtasks=request.form.get("resolve_subtasks") == "1",
+            )
+        except subtasks.OpenSubtasks as error:
+            # F-SUB-5: say which subtasks are open first; confirming resolves them all.
+            db.session.rollback()
+            return self.close_with_subtasks_page(user, case_id, error, status_id, notify)
         self.flash_success(_("The status is now %(status)s.", status=case.status.name))
         return redirect(self.back_url(case_id))
+
+    def close_with_subtasks_page(self, user, case_id: int, error, status_id: int, notify: bool):
+        """The warning before closing a case with unresolved subtasks, with the confirm button."""
+        case = db.session.get(Case, case_id)
+        return self.render_case(
+            "backoffice/case/confirm_close_subtasks.html",
+            user,
+            case,
+            "subtasks",
+            message=str(error),
+            open_subtasks=error.subtasks,
+            new_status=db.session.get(Status, status_id),
+            notify=notify,
+            next_url=self.back_url(case_id),
+            subtask_status=subtask_status,
+        )
 
     @expose("/<int:case_id>/flagga", methods=["POST"])
     @staff_access

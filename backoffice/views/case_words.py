@@ -39,6 +39,11 @@ EVENT_LABELS = {
     "answers_edited": _l("Submitted answers changed"),
     "handed_back_to_group": _l("Handed back to the group"),
     "overdue": _l("The case passed its due date"),
+    "subtask_created": _l("Subtask created"),
+    "subtask_opened": _l("Subtask opened by the responsible"),
+    "subtask_message": _l("Message in a subtask"),
+    "subtask_concluded": _l("Subtask conclusion saved"),
+    "subtask_resolved": _l("Subtask resolved"),
 }
 
 SUBTASK_STATUS_LABELS = {
@@ -82,6 +87,11 @@ AUDIT_LABELS = {
     "absence_changed": _l("Absence changed"),
     "absence_ended": _l("Absence ended"),
     "message_taken_over": _l("Forwarded message taken over"),
+    "subtask_created": _l("Subtask created"),
+    "subtask_viewed": _l("Opened a subtask"),
+    "subtask_message": _l("Message in a subtask"),
+    "subtask_concluded": _l("Subtask conclusion saved"),
+    "subtask_resolved": _l("Subtask resolved"),
     # -- core (A): e-services, categories, handler links, statuses, groups --
     "config_eservice_created": _l("E-service created"),
     "config_eservice_changed": _l("E-service settings changed"),
@@ -175,6 +185,15 @@ DETAIL_LABELS = {
     # Configuration changes (issue 6, record_config_change): what was changed, and the fields after.
     "name": _l("Name"),
     "after": _l("After"),
+    # Deluppgifter (subtasks).
+    "subtask_id": _l("Subtask"),
+    "title": _l("Title"),
+    "responsible": _l("Responsible"),
+    "responsible_id": _l("Responsible (id)"),
+    "deadline": _l("Deadline"),
+    "document_ids": _l("Granted documents"),
+    "message_id": _l("Message"),
+    "with_case": _l("Resolved when the case was closed"),
 }
 
 
@@ -248,6 +267,17 @@ def event_details(kind: str, data: Mapping[str, Any] | None, colours: Mapping[st
     if kind == "message_received":
         count = int(data.get("attachments") or 0)
         return ngettext("%(num)d attachment", "%(num)d attachments", count) if count else ""
+    if kind == "subtask_created":
+        return _(
+            "%(title)s – responsible: %(name)s, deadline %(date)s",
+            title=data.get("title", ""),
+            name=data.get("responsible", ""),
+            date=data.get("deadline", ""),
+        )
+    if kind == "subtask_resolved" and data.get("with_case"):
+        return _("%(title)s (when the case was closed)", title=data.get("title", ""))
+    if kind.startswith("subtask_"):
+        return str(data.get("title") or "")
     if kind == "message_taken_over":
         return _("From the group mailbox of %(group)s", group=data.get("group", ""))
     if kind == "message_forwarded":

@@ -19,11 +19,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from backoffice.views import case_common
 from backoffice.views.access import staff_access
+from backoffice.views.case_words import subtask_status
 from shared import clock
 from shared.errors import DomainError, NotAllowed, NotFound
 from shared.models import HandlerDisplay
-from shared.services import bulk, export, overview, preferences
+from shared.services import bulk, export, overview, preferences, subtasks
 
 TAB_LABELS = {
     "obehandlade": _l("Unhandled"),
@@ -63,6 +65,7 @@ COLOUR_NAMES = {
     "purple": _l("Purple"),
     "grey": _l("Grey"),
 }
+MY_SUBTASKS = ("can_list", "SubtaskView")
 # Query arguments the overview keeps in its own links.
 STATE_ARGS = ("tab", "q", "eservice", "status", "colour", "from", "to", "sort", "dir", "page")
 
@@ -221,6 +224,10 @@ class CaseOverviewView(BaseView):
             if "ManualAddView.index" in current_app.view_functions
             else None,
             show_usernames=settings.show_handler_as == HandlerDisplay.USERNAME,
+            # F-SUB-4: Mina deluppgifter above the list, with the parent case.
+            my_subtasks=subtasks.my_subtasks(user) if self.appbuilder.sm.has_access(*MY_SUBTASKS) else [],
+            local_date=case_common.local_date,
+            subtask_status=subtask_status,
         )
 
     # -- settings (F-LIST-4) ---------------------------------------------------------------------

@@ -59,6 +59,19 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
     )
     # -- end of the case view ---------------------------------------------------------------
 
+    # -- Deluppgifter (F-SUB-*): the subtask page and Mina deluppgifter ------------------------
+    from backoffice.views.subtask import SubtaskView
+
+    appbuilder.add_view(
+        SubtaskView,
+        "My subtasks",
+        icon="fa-tasks",
+        label=_l("My subtasks"),
+        category="Cases",
+        category_label=_l("Cases"),
+    )
+    # -- end of Deluppgifter ---------------------------------------------------------------------
+
     # -- Drift: Utkorg (F-NOT-4) and Schemalagda jobb (F-JOB-5); Admin only -----------------
     from backoffice.views.jobs import JobRunView
     from backoffice.views.outbox import OutboxView

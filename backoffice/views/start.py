@@ -14,14 +14,17 @@ from flask_appbuilder import IndexView, expose
 from sqlalchemy import select
 
 from backoffice.views.access import staff_access
+from backoffice.views.case_common import local_date
+from backoffice.views.case_words import subtask_status
 from backoffice.views.users import role_label
 from shared.db import db
 from shared.models import EService, StaffUser
-from shared.services import absences, access
+from shared.services import absences, access, subtasks
 
 OVERVIEW = ("can_list", "CaseOverviewView")
 MY_ABSENCE = ("can_mine", "AbsenceView")
 MAILBOX = ("can_list", "GroupMailboxView")
+MY_SUBTASKS = ("can_list", "SubtaskView")
 
 
 @dataclass
@@ -83,4 +86,8 @@ class StartView(IndexView):
             mailboxes=[m for m in absences.mailboxes(user) if m.member]
             if self.appbuilder.sm.has_access(*MAILBOX)
             else [],
+            # F-SUB-4: Mina deluppgifter, with the parent case.
+            my_subtasks=subtasks.my_subtasks(user) if self.appbuilder.sm.has_access(*MY_SUBTASKS) else [],
+            local_date=local_date,
+            subtask_status=subtask_status,
         )

@@ -12,6 +12,12 @@ Back office (handlers, admins):
 - Manual add (lägg till ärende, F-LIST-6): an admin, or a handler whose link to the
   e-service is not restricted, on an enabled e-service that allows it.
 
+Subtasks (deluppgifter, F-SUB-*): whoever may see the case sees its subtasks and may resolve
+them; the subtask's responsible sees its page and the documents it grants, and nothing else of
+the case unless allowed on the case otherwise. Messages and the conclusion are for the
+responsible and the case owner (the subtask's creator, the case's handlers); a resolved subtask
+is locked.
+
 Portal (citizens): a citizen sees only their own cases and drafts.
 
 Configuration (the e-service builder's screens, issue 6): an active user with the role
@@ -35,7 +41,20 @@ from sqlalchemy import Select, false, or_, select, true
 from shared import clock, roles
 from shared.db import db
 from shared.errors import DomainError, NotAllowed, NotFound
-from shared.models import Case, CaseHandler, Citizen, DeletePolicy, EService, GroupMember, HandlerLink, StaffUser
+from shared.models import (
+    Case,
+    CaseHandler,
+    Citizen,
+    DeletePolicy,
+    Document,
+    EService,
+    GroupMember,
+    HandlerLink,
+    StaffUser,
+    Subtask,
+    SubtaskStatus,
+    subtask_document_grant,
+)
 
 Action = Literal[
     "view",
@@ -360,6 +379,65 @@ def require(user: StaffUser | None, action: Action, case: Case | None) -> None:
     error = _denial(user, action, case)
     if error is not None:
         raise error
+
+
+SubtaskAction = Literal["view", "message", "conclude", "resolve"]
+SUBTASK_ACTIONS: frozenset[str] = frozenset(SubtaskAction.__args__)  # type: ignore[attr-defined]
+
+
+def subtask_not_found() -> NotFound:
+    """The one answer for a subtask that does not exist or may not be seen."""
+    return NotFound(_("The subtask was not found."))
+
+
+def is_subtask_owner(user: StaffUser, subtask: Subtask) -> bool:
+    """Whether the user stands for the case on the subtask: its creator or a handler of the case."""
+    return subtask.created_by_id == user.id or is_assigned(user, subtask.case, via_group=True)
+
+
+def subtask_denial(user: StaffUser | None, action: str, subtask: Subtask | None) -> DomainError | None:
+    """Why the back-office user may not do the action on the subtask, or None when they may."""
+    if action not in SUBTASK_ACTIONS:
+        raise ValueError(f"unknown subtask action: {action!r}")
+    if user is None or subtask is None or not user.active:
+        return subtask_not_found()
+    responsible = subtask.responsible_id == user.id
+    on_case = relation(user, subtask.case) is not None
+    if not responsible and not on_case:
+        return subtask_not_found()
+    if action == "view":
+        return None
+    if subtask.status == SubtaskStatus.RESOLVED:
+        return NotAllowed(_("The subtask is resolved and can no longer be changed."))
+    if action in ("message", "conclude") and not (responsible or is_subtask_owner(user, subtask)):
+        return NotAllowed(_("Only the subtask's responsible and the case owner may do this."))
+    return None
+
+
+def can_subtask(user: StaffUser | None, action: SubtaskAction, subtask: Subtask | None) -> bool:
+    """Whether the back-office user may do the action on the subtask."""
+    return subtask_denial(user, action, subtask) is None
+
+
+def require_subtask(user: StaffUser | None, action: SubtaskAction, subtask: Subtask | None) -> None:
+    """Raise NotFound (may not see the subtask) or NotAllowed unless the action on the subtask is allowed."""
+    error = subtask_denial(user, action, subtask)
+    if error is not None:
+        raise error
+
+
+def granted_by_subtask(user: StaffUser | None, document: Document | None) -> bool:
+    """Whether a subtask the user is responsible for grants them the document (all they may see of the case)."""
+    if user is None or document is None or not user.active:
+        return False
+    found = db.session.scalar(
+        select(true())
+        .select_from(subtask_document_grant)
+        .join(Subtask, Subtask.id == subtask_document_grant.c.subtask_id)
+        .where(subtask_document_grant.c.document_id == document.id, Subtask.responsible_id == user.id)
+        .limit(1)
+    )
+    return bool(found)
 
 
 def citizen_denial(citizen: Citizen | None, action: str, case: Case | None) -> DomainError | None:

@@ -46,7 +46,7 @@ from shared.models import (
     StatusKind,
     normalize_personnummer,
 )
-from shared.services import access, audit, citizens, documents, events, users
+from shared.services import access, audit, citizens, documents, events, subtasks, users
 
 CASE_NUMBER_COUNTER = "case_number"
 Upload = tuple[str, bytes | BinaryIO, str]  # (file name, bytes or stream, content type the browser gave)
@@ -880,8 +880,14 @@ def send_status_message(case: Case, status: Status, *, actor: StaffUser | None) 
 
 
 @transactional
-def change_status(case_id: int, status_id: int, *, actor: StaffUser, notify_applicant: bool = True) -> Case:
-    """Change the case's status (ändra status) and tell the applicant unless the handler chose not to."""
+def change_status(
+    case_id: int, status_id: int, *, actor: StaffUser, notify_applicant: bool = True, resolve_subtasks: bool = False
+) -> Case:
+    """Change the case's status (ändra status) and tell the applicant unless the handler chose not to.
+
+    Closing a case (a final status) with unresolved subtasks raises ``subtasks.OpenSubtasks``
+    unless ``resolve_subtasks`` confirms that they are all resolved with it (F-SUB-5).
+    """
     case = _lock_case(case_id)
     access.require(actor, "change_status", case)
     status = db.session.get(Status, status_id)
@@ -894,6 +900,10 @@ def change_status(case_id: int, status_id: int, *, actor: StaffUser, notify_appl
     old = case.status
     if status.id == old.id:
         return case
+    if status.is_final and not old.is_final:
+        still_open = subtasks.unresolved(case)
+        if still_open and not resolve_subtasks:
+            raise subtasks.OpenSubtasks(still_open)
     audit.record(
         "case_status_changed",
         user=actor,
@@ -914,6 +924,10 @@ def move_to_status(
     """
     old = case.status
     closing = status.is_final and not old.is_final
+    if closing:
+        # A closed case keeps no open subtask (F-SUB-5); change_status has asked the handler first,
+        # a job closing a case (a mailing's no-answer action) has nobody to ask.
+        subtasks.resolve_for_closing(case, subtasks.unresolved(case), actor=actor)
     _apply_status(case, status, clock.now())
     events.record(
         case,

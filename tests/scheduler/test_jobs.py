@@ -221,5 +221,6 @@ def test_the_responsible_person_is_reminded_of_a_subtask_due_tomorrow_once(world
     assert f"Deluppgiften Kontrollera adressen i ärende {case.number}" in to_olle.body
     assert addresses("subtask_due") == {"olle@example.org", "0701234567", "hanna@example.org"}
     assert subtasks.remind_due_subtasks().counts == {"reminded": 0}
-    # Two days later "Läs intyget" is due tomorrow.
-    assert subtasks.remind_due_subtasks(clock.now() + dt.timedelta(days=2)).counts == {"reminded": 1}
+    # Two days later "Läs intyget" is due tomorrow, and the first two are overdue: one more reminder each.
+    assert subtasks.remind_due_subtasks(clock.now() + dt.timedelta(days=2)).counts == {"reminded": 3}
+    assert subtasks.remind_due_subtasks(clock.now() + dt.timedelta(days=3)).counts == {"reminded": 0}

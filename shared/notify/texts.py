@@ -186,10 +186,10 @@ HANDLER_TEXTS: dict[E, Text] = {
         "Ny deluppgift i ärende {arendenummer}: {meddelande}",
     ),
     E.SUBTASK_DUE: _handler(
-        "Deluppgift i ärende {arendenummer} närmar sig sin frist",
-        "Hej {namn}!\n\nDeluppgiften {meddelande} i ärende {arendenummer} ({etjanst}) ska vara löst snart."
+        "Påminnelse om en deluppgift i ärende {arendenummer}",
+        "Hej {namn}!\n\nPåminnelse om deluppgiften {meddelande} i ärende {arendenummer} ({etjanst})."
         "\n\nÖppna deluppgiften: {lank}",
-        "Deluppgiften {meddelande} i ärende {arendenummer} ska vara löst snart.",
+        "Påminnelse om deluppgiften {meddelande} i ärende {arendenummer}.",
     ),
     E.SUBTASK_MESSAGE: _handler(
         "Nytt meddelande i en deluppgift i ärende {arendenummer}",

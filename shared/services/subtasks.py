@@ -416,9 +416,12 @@ def _remind(subtask_id: int, overdue: bool) -> bool:
         return False
     setattr(subtask, column, clock.now())
     responsible: StaffUser = subtask.responsible
-    title = subtask.title
+    # One notification type for both reminders: the text in {meddelande} says which it is.
+    deadline = f"{subtask.deadline:%Y-%m-%d}"
     if overdue:
-        title = _("%(title)s (the deadline %(date)s has passed)", title=title, date=f"{subtask.deadline:%Y-%m-%d}")
+        title = _("%(title)s (the deadline %(date)s has passed)", title=subtask.title, date=deadline)
+    else:
+        title = _("%(title)s (deadline %(date)s)", title=subtask.title, date=deadline)
     # The person's own channel choices (F-GRP-2): e-mail and/or SMS.
     notify.queue_to(
         subtask.case,

@@ -218,9 +218,12 @@ def test_the_responsible_person_is_reminded_of_a_subtask_due_tomorrow_once(world
 
     assert report.counts == {"reminded": 2}
     to_olle = next(m for m in outbox("subtask_due") if m.recipient_address == "olle@example.org")
-    assert f"Deluppgiften Kontrollera adressen i ärende {case.number}" in to_olle.body
+    deadline = f"{clock.today() + dt.timedelta(days=1):%Y-%m-%d}"
+    assert f"deluppgiften Kontrollera adressen (tidsfrist {deadline}) i ärende {case.number}" in to_olle.body
     assert addresses("subtask_due") == {"olle@example.org", "0701234567", "hanna@example.org"}
     assert subtasks.remind_due_subtasks().counts == {"reminded": 0}
     # Two days later "Läs intyget" is due tomorrow, and the first two are overdue: one more reminder each.
     assert subtasks.remind_due_subtasks(clock.now() + dt.timedelta(days=2)).counts == {"reminded": 3}
+    overdue = [m.body for m in outbox("subtask_due") if m.recipient_address == "olle@example.org"][-1]
+    assert f"Kontrollera adressen (tidsfristen {deadline} har passerat)" in overdue
     assert subtasks.remind_due_subtasks(clock.now() + dt.timedelta(days=3)).counts == {"reminded": 0}

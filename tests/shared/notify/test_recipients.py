@@ -386,7 +386,7 @@ def test_subtask_reminder_goes_to_the_responsible_by_their_own_channels(std):
     subtasks.remind_due_subtasks()
 
     assert sent() == rows((E.SUBTASK_DUE, "sms", OLLE_SMS), (E.SUBTASK_DUE, "email", "hanna@example.org"))
-    assert "Deluppgiften Uppgift för Olle" in next(m.body for m in outbox() if m.channel == C.SMS)
+    assert "Påminnelse om deluppgiften Uppgift för Olle (tidsfrist " in next(m.body for m in outbox() if m.channel == C.SMS)
 
 
 def test_drop_lines_with_removes_only_the_lines_using_the_placeholder():

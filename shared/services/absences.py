@@ -27,7 +27,7 @@ from shared.db import db, transactional
 from shared.errors import Conflict, Invalid, NotAllowed, NotFound
 from shared.models import Absence, Case, CaseEvent, GroupMember, HandlerGroup, Message, StaffUser
 from shared.services import access, audit, events, listing
-from shared.services.cases import _add_assignees, _lock_case, _touch
+from shared.services.cases import _add_assignees, _touch, lock_case
 from shared.services.jobs import JobReport
 
 MAX_AUTO_REPLY = 1000
@@ -580,7 +580,7 @@ def take_over_message(message_id: int, *, actor: StaffUser) -> Message:
     if message is None or message.forwarded_to_group_id is None or actor is None or not actor.active:
         raise NotFound(_("The message was not found."))
     # The case's row lock serialises two members taking over the same message at once.
-    case = _lock_case(message.case_id)
+    case = lock_case(message.case_id)
     message = db.session.execute(
         select(Message).where(Message.id == message_id).execution_options(populate_existing=True)
     ).scalar_one()

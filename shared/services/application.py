@@ -33,7 +33,7 @@ from shared.forms.structure import NO_INPUT_TYPES, Definition, Step, iter_steps
 from shared.models import Case, Channel, Citizen, Document, EService, EServiceVersion
 from shared.notify.outbox import applicant_addressees
 from shared.services import access, audit, cases, catalogue, documents
-from shared.services.cases import _first_answer, _form_attachments, _lock_case, _published_version
+from shared.services.cases import first_answer, form_attachments, lock_case, require_published_version
 
 Upload = tuple[str, IO[bytes], str]  # (file name, stream, content type the browser gave)
 
@@ -281,7 +281,7 @@ def summary_sections(draft: Case) -> list[SummarySection]:
 
 def first_email_answer(draft: Case) -> str | None:
     """The first e-mail address answered in the form (to offer as the receipt's address)."""
-    email = _first_answer(draft.version.definition, draft.answers or {}, "email")
+    email = first_answer(draft.version.definition, draft.answers or {}, "email")
     return str(email) if email else None
 
 
@@ -297,7 +297,7 @@ def receipt_address(case: Case) -> str | None:
 def eservice_to_apply(slug: str) -> tuple[EService, EServiceVersion]:
     """The enabled e-service and its published version to fill in; NotFound, or NotAllowed when it takes none."""
     eservice = catalogue.eservice_by_slug(slug)
-    return eservice, _published_version(eservice)
+    return eservice, require_published_version(eservice)
 
 
 def login_needed(eservice: EService, applicant: Applicant) -> bool:
@@ -453,11 +453,11 @@ def save_step(
             raise NotFound(_("The e-service was not found."))
         if login_needed(eservice, applicant):
             raise NotAllowed(_("Log in with e-ID to use this e-service."))
-        version = _published_version(eservice)
+        version = require_published_version(eservice)
     definition = version.definition
     step = _step_at(definition, number)
     step_ids = {q["id"] for q in step.get("questions") or () if q.get("id")}
-    attachments = {d.id: d for d in _form_attachments(draft)}
+    attachments = {d.id: d for d in form_attachments(draft)}
     removed = attachments.get(remove_document_id) if action == REMOVE and remove_document_id is not None else None
     if removed is not None and removed.question_id not in step_ids:
         removed = None  # only a file of this step's questions is removed here
@@ -561,7 +561,7 @@ def submit_application(
 @transactional
 def discard_draft(draft_id: int, *, applicant: Applicant) -> EService:
     """Delete a saved application with its files (ta bort ansökan); the audit log keeps that it was done."""
-    draft = _require_own_draft(_lock_case(draft_id), applicant)
+    draft = _require_own_draft(lock_case(draft_id), applicant)
     eservice = draft.eservice
     keys = [d.storage_key for d in draft.documents]
     audit.record(

@@ -58,7 +58,7 @@ _NO = {"false", "nej", "no", "0", "n"}
 # -- helpers (flush, never commit) -------------------------------------------------------
 
 
-def _lock_case(case_id: int) -> Case:
+def lock_case(case_id: int) -> Case:
     """Load the case with its row locked until commit (SELECT … FOR UPDATE; SQLite's write lock serialises)."""
     if not is_postgresql():
         # SQLite ignores FOR UPDATE. A no-op write takes the database's write lock now, so a
@@ -92,7 +92,8 @@ def _open_eservice(eservice_id: int) -> EService:
     return eservice
 
 
-def _published_version(eservice: EService) -> EServiceVersion:
+def require_published_version(eservice: EService) -> EServiceVersion:
+    """The version new applicants get; NotAllowed while none is published."""
     version = eservice.published_version
     if version is None:
         raise NotAllowed(_("The e-service %(name)s is not open for applications.", name=eservice.name))
@@ -148,7 +149,8 @@ def _digits(value: Any) -> str:
     return re.sub(r"[^0-9]", "", str(value or ""))
 
 
-def _first_answer(definition: Mapping[str, Any], answers: Mapping[str, Any], question_type: str) -> Any:
+def first_answer(definition: Mapping[str, Any], answers: Mapping[str, Any], question_type: str) -> Any:
+    """The first non-empty answer to a question of the given type (e-mail, phone …), or None."""
     for _step, question in forms.iter_questions(definition):
         if question.get("type") == question_type and answers.get(question.get("id")):
             return answers[question["id"]]
@@ -164,15 +166,16 @@ def _set_derived(case: Case, definition: Mapping[str, Any], answers: Mapping[str
     if case.citizen is not None:
         case.personnummer = case.citizen.personnummer
     else:
-        case.personnummer = _digits(_first_answer(definition, answers, "personnummer"))[:12] or None
-    case.organisationsnummer = _digits(_first_answer(definition, answers, "organisationsnummer"))[-10:] or None
+        case.personnummer = _digits(first_answer(definition, answers, "personnummer"))[:12] or None
+    case.organisationsnummer = _digits(first_answer(definition, answers, "organisationsnummer"))[-10:] or None
 
 
 def _file_question_ids(definition: Mapping[str, Any]) -> list[str]:
     return [q["id"] for _step, q in forms.iter_questions(definition) if q.get("type") == "file"]
 
 
-def _form_attachments(case: Case | None) -> list[Document]:
+def form_attachments(case: Case | None) -> list[Document]:
+    """The files the applicant attached to the form's questions (not those of messages)."""
     if case is None or case.id is None:
         return []
     return [
@@ -234,7 +237,7 @@ def _link_file_answers(case: Case, definition: Mapping[str, Any], answers: Mappi
         for item in answers.get(question_id) or ():
             referenced[item["document_id"]] = question_id
     unreferenced = []
-    for document in _form_attachments(case):
+    for document in form_attachments(case):
         document.question_id = referenced.get(document.id)
         if document.question_id is None:
             unreferenced.append(document)
@@ -242,7 +245,7 @@ def _link_file_answers(case: Case, definition: Mapping[str, Any], answers: Mappi
 
 
 def _clean(version: EServiceVersion, raw: Mapping[str, Any], case: Case | None, *, partial: bool) -> dict[str, Any]:
-    resolved = _resolve_file_answers(version.definition, raw, _form_attachments(case))
+    resolved = _resolve_file_answers(version.definition, raw, form_attachments(case))
     return forms.clean_answers(version.definition, resolved, partial=partial)
 
 
@@ -344,7 +347,7 @@ def _notify_assigned(
 
 
 def _own_draft(draft_id: int, eservice: EService, citizen: Citizen | None) -> Case:
-    draft = _lock_case(draft_id)
+    draft = lock_case(draft_id)
     if citizen is not None:
         access.require_citizen(citizen, "view", draft)
     else:
@@ -373,7 +376,7 @@ def save_draft(
     draft = _own_draft(draft_id, eservice, citizen) if draft_id is not None else None
     if draft is not None and not draft.is_draft:
         raise NotAllowed(_("The application has already been submitted."))
-    version = draft.version if draft is not None else _published_version(eservice)
+    version = draft.version if draft is not None else require_published_version(eservice)
     answers = _clean(version, raw_answers, draft, partial=True)
     if draft is None:
         draft = Case(
@@ -400,7 +403,7 @@ def save_draft(
 def _save_test_draft(eservice_id: int, raw_answers: Mapping[str, Any], draft_id: int) -> Case:
     """Save a test run's answers (Testa e-tjänsten): on its own version, whatever that version's state and
     whether the e-service is open or needs e-ID; the portal has checked that the session started this test."""
-    draft = _lock_case(draft_id)
+    draft = lock_case(draft_id)
     if not draft.is_test or not draft.is_draft or draft.eservice_id != eservice_id:
         raise access.case_not_found()
     answers = _clean(draft.version, raw_answers, draft, partial=True)
@@ -527,7 +530,7 @@ def _submit_case(
             return draft  # sent already (a double click): the receipt is the same
     if holder is not None:
         holder.citizen = citizen
-    version = draft.version if draft is not None else _published_version(eservice)
+    version = draft.version if draft is not None else require_published_version(eservice)
     answers = _clean(version, raw_answers, draft, partial=False)
     details = _clean_contact(contact)
     now = clock.now()
@@ -656,7 +659,7 @@ def _add_case_manually(
             raise Invalid(_("The form could not be sent. Reload the page and try again."))
     eservice = _eservice(eservice_id)
     access.require_manual_add(actor, eservice)
-    version = _published_version(eservice)
+    version = require_published_version(eservice)
     personnummer = "".join(str(personnummer or "").split()) or None
     applicant_errors = _applicant_errors(eservice, personnummer, contact)
 
@@ -734,7 +737,7 @@ def _add_case_manually(
 @transactional
 def take_case(case_id: int, *, actor: StaffUser, take_over: bool = False) -> Case:
     """Take the case (ta ärendet): the actor becomes its handler; taking it from another person needs take_over."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "take_over" if take_over else "take", case)
     my_groups = {m.group_id for m in actor.memberships}
     others = [h for h in case.handlers if h.user_id != actor.id and h.group_id not in my_groups]
@@ -776,7 +779,7 @@ def assign_case(
     """Change the case's handlers (ändra handläggare): persons and/or groups who are handlers of the e-service."""
     if mode not in ("replace", "add"):
         raise ValueError(f"unknown mode {mode!r}")
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "assign", case)
     user_ids, group_ids = list(dict.fromkeys(user_ids)), list(dict.fromkeys(group_ids))
     handlers = {u.id: u for u in users.handlers_for_eservice(case.eservice_id)}
@@ -833,7 +836,7 @@ def assign_case(
 @transactional
 def remove_self(case_id: int, *, actor: StaffUser) -> Case:
     """Stop being a handler of the case (a restricted handler then no longer sees it)."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "remove_self", case)
     _remove_assignees(case, keep=lambda h: h.user_id != actor.id)
     events.record(case, "handler_removed_self", user=actor)
@@ -888,7 +891,7 @@ def change_status(
     Closing a case (a final status) with unresolved subtasks raises ``subtasks.OpenSubtasks``
     unless ``resolve_subtasks`` confirms that they are all resolved with it (F-SUB-5).
     """
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "change_status", case)
     status = db.session.get(Status, status_id)
     if status is None or status.group_id != case.eservice.status_group_id:
@@ -971,7 +974,7 @@ def set_flag(case_id: int, *, actor: StaffUser, flagged: bool) -> Case:
 @transactional
 def set_colour(case_id: int, colour: str | None, *, actor: StaffUser) -> Case:
     """Colour-mark the case with one of the e-service's colours (None removes the mark)."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "colour", case)
     colour = (colour or "").strip() or None
     allowed = {label.colour for label in case.eservice.colour_labels}
@@ -991,7 +994,7 @@ def set_colour(case_id: int, colour: str | None, *, actor: StaffUser) -> Case:
 @transactional
 def set_external_number(case_id: int, value: str | None, *, actor: StaffUser) -> Case:
     """Set the case's number in another system (externt ärendenummer), which the applicant also sees."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "external_number", case)
     value = " ".join((value or "").split()) or None
     if value is not None and len(value) > 100:
@@ -1009,10 +1012,10 @@ def set_external_number(case_id: int, value: str | None, *, actor: StaffUser) ->
 @transactional
 def edit_answers(case_id: int, raw_answers: Mapping[str, Any], *, actor: StaffUser) -> Case:
     """Change the submitted answers (ändra inskickade uppgifter), checked against the case's own version; logged."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "edit_answers", case)
     definition = case.version.definition
-    resolved = _resolve_file_answers(definition, raw_answers, _form_attachments(case))
+    resolved = _resolve_file_answers(definition, raw_answers, form_attachments(case))
     answers = forms.clean_answers(definition, resolved)
     before = dict(case.answers or {})
     # In the form's order (JSONB keeps keys in its own order).
@@ -1042,7 +1045,7 @@ def edit_answers(case_id: int, raw_answers: Mapping[str, Any], *, actor: StaffUs
 @transactional
 def delete_case(case_id: int, *, actor: StaffUser) -> DeletionRecord:
     """Delete the case with its files, messages and notes (only where its status allows); a record without personal data remains."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "delete", case)
     return remove_case(case, reason="Manuell borttagning", actor=actor)
 
@@ -1119,10 +1122,14 @@ __all__ = [
     "change_status",
     "delete_case",
     "edit_answers",
+    "first_answer",
+    "form_attachments",
+    "lock_case",
     "move_to_status",
     "record_removal",
     "remove_case",
     "remove_self",
+    "require_published_version",
     "save_draft",
     "send_status_message",
     "set_colour",

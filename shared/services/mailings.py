@@ -17,7 +17,7 @@ from shared import clock
 from shared.db import db, transactional
 from shared.errors import NotFound
 from shared.models import Case, Mailing, MailingRecipient, Status
-from shared.services.cases import _lock_case, move_to_status
+from shared.services.cases import lock_case, move_to_status
 from shared.services.jobs import JobReport
 
 
@@ -38,7 +38,7 @@ def _no_answer(recipient_id: int) -> str:
     if recipient is None:
         return "gone"
     try:
-        case = _lock_case(recipient.case_id)
+        case = lock_case(recipient.case_id)
     except NotFound:
         return "gone"
     db.session.refresh(recipient)

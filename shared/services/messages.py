@@ -28,7 +28,7 @@ from shared.models import (
     StaffUser,
 )
 from shared.services import access, audit, documents, events, users
-from shared.services.cases import _add_assignees, _lock_case, _remove_assignees, _touch
+from shared.services.cases import _add_assignees, _remove_assignees, _touch, lock_case
 
 MAX_BODY = 20000
 Attachment = tuple[str, bytes | BinaryIO, str]  # (file name, bytes or stream, content type)
@@ -63,7 +63,7 @@ def send_message(
     hand_back_to_group_id: int | None = None,
 ) -> Message:
     """Send a message to the applicant (only a handler assigned in person); optionally hand the case back to a group."""
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     access.require(actor, "message", case)
     text = _clean_body(body, allow_empty=bool(attachments))
     if template_id is not None:

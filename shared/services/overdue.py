@@ -12,7 +12,7 @@ from shared.db import db, transactional
 from shared.errors import NotFound
 from shared.models import Case, NotificationEvent
 from shared.services import events
-from shared.services.cases import _lock_case
+from shared.services.cases import lock_case
 from shared.services.jobs import JobReport
 
 
@@ -30,7 +30,7 @@ def _overdue(now: dt.datetime):
 @transactional
 def _mark(case_id: int, now: dt.datetime) -> bool:
     try:
-        case = _lock_case(case_id)
+        case = lock_case(case_id)
     except NotFound:  # deleted since it was listed
         return False
     still_overdue = db.session.scalar(select(Case.id).where(Case.id == case_id, *_overdue(now))) is not None

@@ -19,7 +19,7 @@ from shared.db import db, transactional
 from shared.forms.html import file_size
 from shared.models import Case, StaffUser
 from shared.services import access, application, audit, case_queries
-from shared.services.cases import _form_attachments
+from shared.services.cases import form_attachments
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "pdf_fonts"
 FONT = "DejaVu"
@@ -117,7 +117,7 @@ def render_application(case: Case, *, printed_by: StaffUser | None = None, for_a
         for row in section.rows:
             pdf.answer(str(row.question.get("label") or row.question.get("id")), row.text)
 
-    documents = _form_attachments(case) if for_applicant else case_queries.case_documents(case.id)
+    documents = form_attachments(case) if for_applicant else case_queries.case_documents(case.id)
     if documents:
         pdf.heading(_("Attached files") if for_applicant else _("Documents in the case"))
         pdf.set_font(FONT, "", 10)

@@ -44,7 +44,7 @@ from shared.models import (
     Subtask,
 )
 from shared.services import audit
-from shared.services.cases import _lock_case, record_removal, remove_case
+from shared.services.cases import lock_case, record_removal, remove_case
 from shared.services.jobs import JobReport
 
 # Answers that are statistics rather than personal data or free text: kept by anonymisation.
@@ -124,7 +124,7 @@ def _carry_out(case_id: int, rule_id: int, now: dt.datetime, *, approved_by_id: 
     """Delete or anonymise one case under a rule; None when it no longer falls under it."""
     rule = db.session.get(RetentionRule, rule_id)
     try:
-        case = _lock_case(case_id)
+        case = lock_case(case_id)
     except NotFound:
         return None
     if rule is None or not _still_covered(case_id, rule, now):

@@ -86,9 +86,9 @@ def _lock_subtask(subtask_id: int) -> Subtask:
 
 def _load_case(case_id: int, *, lock: bool = False) -> Case:
     if lock:
-        from shared.services.cases import _lock_case  # cases imports this module
+        from shared.services.cases import lock_case  # cases imports this module
 
-        return _lock_case(case_id)
+        return lock_case(case_id)
     case = db.session.get(Case, case_id)
     if case is None:
         raise access.case_not_found()

@@ -28,7 +28,7 @@ from shared.errors import DomainError, Invalid, NotAllowed, NotFound
 from shared.models import Case, CaseChannel, EService, EServiceVersion, StaffUser, StatusKind
 from shared.services import access, audit
 from shared.services.application import CONTACT_EMAIL, Applicant, SummarySection, load_draft, summary_sections
-from shared.services.cases import _clean, _clean_contact, _lock_case, _status_of_kind, anonymous_allowed
+from shared.services.cases import _clean, _clean_contact, _status_of_kind, anonymous_allowed, lock_case
 from shared.services.jobs import JobReport
 
 TOKEN_SALT = "etjanst.eservice-test"
@@ -199,7 +199,7 @@ def submit_test(draft_id: int, *, applicant: Applicant, contact_email: str | Non
     draft = load_draft(draft_id, applicant)
     if not draft.is_test:
         raise access.case_not_found()
-    draft = _lock_case(draft.id)
+    draft = lock_case(draft.id)
     email = str(contact_email or "").strip()
     if contact_asked_in_trial(draft.eservice) and not email:
         message = _("Enter your e-mail address so that we can send you a receipt.")
@@ -227,7 +227,7 @@ def end_test(draft_id: int, *, applicant: Applicant) -> EService:
     draft = load_draft(draft_id, applicant)
     if not draft.is_test:
         raise access.case_not_found()
-    draft = _lock_case(draft.id)
+    draft = lock_case(draft.id)
     eservice = draft.eservice
     audit.record("eservice_test_ended", case=draft, details={"eservice": eservice.name})
     _delete(draft)
@@ -244,7 +244,7 @@ def _abandoned(now: dt.datetime):
 @transactional
 def _delete_one(case_id: int, now: dt.datetime) -> bool:
     try:
-        draft = _lock_case(case_id)
+        draft = lock_case(case_id)
     except NotFound:
         return False
     if not draft.is_test or draft.updated_at > now - ABANDONED_AFTER:

@@ -7,8 +7,10 @@ refuses to start on those defaults.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("ETJANST_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -51,7 +53,11 @@ class BaseConfig:
 
     ENV_NAME = "development"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # After a database restart the pool recovers by itself: each connection is tested before it is
+    # lent (pre-ping), and none is kept longer than half an hour (idle connections cut by a firewall).
+    # hide_parameters: a failed statement's error text (and SQL logging) never shows the bound values,
+    # which hold personnummer, answers and message texts (issue 9).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "pool_recycle": 1800, "hide_parameters": True}
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
@@ -73,6 +79,10 @@ class BaseConfig:
     FAB_ADD_SECURITY_API = False
     FAB_SECURITY_MANAGER_CLASS = "backoffice.security.EtjanstSecurityManager"
     FAB_API_SWAGGER_UI = False
+    # The REST API (F-EXP-2, backoffice/api): FAB's API keys besides its JWT login; ours start "etj_".
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["etj_"]
+    API_LOGIN_LIMIT = "10 per minute"
 
     # The development test login: on in development and tests, forced off in production.
     PORTAL_TEST_LOGIN = True
@@ -80,6 +90,10 @@ class BaseConfig:
     RATELIMIT_ENABLED = True
     PORTAL_LOGIN_LIMIT = "20 per minute"
     PORTAL_SUBMIT_LIMIT = "10 per minute"
+    # The back office's login form (FAB's AUTH_RATE_LIMITED): failed and successful posts, per address.
+    BACKOFFICE_LOGIN_LIMIT = "10 per minute"
+    # Local users' passwords (FAB's password complexity, backoffice/web_security.py): 12 characters and more.
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
     TESTING = False
     DEBUG = False
 
@@ -115,8 +129,9 @@ def settings_from_env() -> dict:
         "PORTAL_TEST_LOGIN": _env_bool("PORTAL_TEST_LOGIN", True),
         "PORTAL_LOGIN_LIMIT": _env("PORTAL_LOGIN_LIMIT", BaseConfig.PORTAL_LOGIN_LIMIT),
         "PORTAL_SUBMIT_LIMIT": _env("PORTAL_SUBMIT_LIMIT", BaseConfig.PORTAL_SUBMIT_LIMIT),
+        "BACKOFFICE_LOGIN_LIMIT": _env("BACKOFFICE_LOGIN_LIMIT", BaseConfig.BACKOFFICE_LOGIN_LIMIT),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
-        # Minutes without a request after which a portal session ends.
+        # Minutes without a request after which a portal or back-office session ends.
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_IDLE_MINUTES", 30) * 60,
         # How many reverse proxies in front of the apps set X-Forwarded-For/-Proto/-Host (0: none).
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
@@ -143,6 +158,9 @@ def settings_from_env() -> dict:
         "DISPATCH_BATCH_SIZE": _env_int("DISPATCH_BATCH_SIZE", 100),
         "DISPATCH_MAX_SECONDS": _env_int("DISPATCH_MAX_SECONDS", 240),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        # Excel export (F-EXP-1): above this many cases it runs in the background; its file is kept this long.
+        "EXPORT_BACKGROUND_THRESHOLD": _env_int("EXPORT_BACKGROUND_THRESHOLD", 2000),
+        "EXPORT_KEEP_HOURS": _env_int("EXPORT_KEEP_HOURS", 24),
         "SMS_TIMEOUT": _env_int("SMS_TIMEOUT", 30),
         "FAB_UPDATE_PERMS": _env_bool("UPDATE_PERMS", True),
         "MUNICIPALITY_NAME": _env("MUNICIPALITY_NAME", "Exempelby kommun"),
@@ -183,6 +201,8 @@ class ProductionConfig(BaseConfig):
         settings["SCHEDULER_IN_PROCESS"] = _env_bool("SCHEDULER_IN_PROCESS", False)
         # Whatever the environment says: the test login lets anyone act as anyone.
         settings["PORTAL_TEST_LOGIN"] = False
+        # The back office's login follows `next` only to its own host, never to what a Host header claims.
+        settings["FAB_SAFE_REDIRECT_HOSTS"] = [urlsplit(settings["BACKOFFICE_URL"]).netloc]
 
     @classmethod
     def check(cls) -> None:
@@ -200,6 +220,13 @@ class ProductionConfig(BaseConfig):
             )
         if problems:
             raise ConfigError("Etjänst refuses to start in production:\n- " + "\n- ".join(problems))
+        if cls.SMS_BACKEND == "log":
+            # Not a refusal: many municipalities send no SMS at all. But never silently.
+            logging.getLogger("etjanst.config").warning(
+                "ETJANST_SMS_BACKEND is 'log' in production: text messages are NOT sent to anyone "
+                "(the log records only that one was due, never the number or the text). "
+                "Set ETJANST_SMS_BACKEND=http and ETJANST_SMS_URL to send them."
+            )
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

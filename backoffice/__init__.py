@@ -16,6 +16,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import get_locale
 from flask_wtf import CSRFProtect
 
+from backoffice import web_security
 from shared.app import create_core_app
 from shared.db import db
 from shared.forms import html as forms_html
@@ -41,6 +42,8 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
     # The schema comes from the migrations: FAB must never create tables or roles itself.
     app.config.setdefault("FAB_CREATE_DB", False)
     app.config.setdefault("FAB_BASE_TEMPLATE", "backoffice/baselayout.html")
+    # Headers, idle sessions, the login's rate limit, password rules (before AppBuilder reads them).
+    web_security.init_app(app)
     # FAB refuses GET deletes and actions only when CSRFProtect is registered, and
     # exempts its APIs when added; so it comes before AppBuilder.
     CSRFProtect(app)

@@ -1,11 +1,12 @@
 """The back office's security: Flask-AppBuilder's SecurityManager on our user model, and the roles.
 
-``EtjanstSecurityManager`` only sets class attributes (FAB_SECURITY_MANAGER_CLASS points
-here). The roles Admin, Builder and Handler are ordinary database roles whose permissions
-are written by ``sync_roles``: from ``ROLE_PERMISSIONS`` below for Builder and Handler,
-and every permission there is for Admin (FAB's AUTH_ROLE_ADMIN). The Roles screen thus
-shows what each role really may do, and an administrator can build further roles out of
-the same permission rows.
+``EtjanstSecurityManager`` sets class attributes (FAB_SECURITY_MANAGER_CLASS points
+here), makes FAB's API-key check return our user model, and answers FAB's permission
+checks from the roles' permissions read once per request. The roles Admin, Builder and
+Handler are ordinary database roles whose permissions are written by ``sync_roles``: from
+``ROLE_PERMISSIONS`` below for Builder and Handler, and every permission there is for Admin
+(FAB's AUTH_ROLE_ADMIN). The Roles screen thus shows what each role really may do, and an
+administrator can build further roles out of the same permission rows.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import logging
 import re
 
+from flask import g, has_app_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
+from backoffice.api.security import EtjanstSecurityApi
 from backoffice.views.users import (
     StaffGroupView,
     StaffPermissionViewView,
@@ -76,12 +80,20 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("Cases|Add case", "menu_access"),
         # Ärenden (the overview): which cases is decided per user by shared.services.overview/access.
         ("CaseOverviewView", "can_(list|settings|bulk|export)"),
+        # Exportera till Excel (F-EXP-1): which cases is decided per user by shared.services.export/access.
+        ("ExportView", "can_export"),
         ("Case overview", "menu_access"),
         # Ärendevyn: which cases and actions is decided per case by shared.services.access.
         ("CaseView", "can_show|can_edit"),
         # Deluppgifter (F-SUB-*): which subtasks is decided per subtask by shared.services.subtasks.
         ("SubtaskView", "can_(list|show|edit)"),
         ("My subtasks", "menu_access"),
+        # Utskick (F-MAIL-*): which cases and mailings is decided per user by shared.services.mailings.
+        ("MailingView", "can_(list|show|add)"),
+        ("Mailings", "menu_access"),
+        # Statistik (F-STAT-1): which e-services is decided per user by shared.services.statistics.
+        ("StatisticsView", "can_list"),
+        ("Statistics", "menu_access"),
         # Min frånvaro and the group mailboxes of one's groups (F-GRP-3). Not "Hantera frånvaro"
         # (can_manage_others on AbsenceView): an administrator gives that to a role of its own.
         ("AbsenceView", "can_mine"),
@@ -92,6 +104,13 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("Tools|Test e-services", "menu_access"),
         # Färgförklaring (F-ES-10): set by the e-service's handlers (eservice_details checks which).
         ("BuilderColoursView", "can_(list|add|edit|delete)"),
+        # -- REST API (F-EXP-2): which cases and actions is decided per case by shared.services.access.
+        ("EServicesApi|CasesApi", "can_(read|write)"),
+        ("OpenApi", "can_get"),
+        # API-nycklar: one's own keys (shared.services.api_keys).
+        ("ApiKeysView", "can_(list|add|revoke)"),
+        ("Security|API keys", "menu_access"),
+        # -- end of REST API --
     ],
 }
 
@@ -107,6 +126,48 @@ class EtjanstSecurityManager(SecurityManager):
     permissionviewmodelview = StaffPermissionViewView
     # FAB's user statistics chart loads Google Charts from the Internet: no CDN here.
     userstatschartview = None
+    # The REST API's login (JWT), rate limited and in Swedish.
+    security_api = EtjanstSecurityApi
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
+        """FAB's permission check, answered from the roles' permissions read once per request.
+
+        FAB asks the database once per check, and a page checks every menu entry: about 30
+        statements of a back-office page's 43 (benchmarks/load.py's profile). A change to a
+        role shows from the next request on, as with FAB's own check.
+        """
+        if not has_app_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        cache = g.setdefault("_etjanst_role_permissions", {})
+        key = frozenset(role_ids)
+        if key not in cache:
+            cache[key] = self._role_permissions(key)
+        return (view_name, permission_name) in cache[key]
+
+    def _role_permissions(self, role_ids: frozenset[int]) -> frozenset[tuple[str, str]]:
+        """Every (view or menu, permission) pair granted to any of the roles, in one statement."""
+        pv = self.permissionview_model
+        rows = (
+            self.session.query(self.viewmenu_model.name, self.permission_model.name)
+            .select_from(pv)
+            .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == pv.id)
+            .join(self.permission_model, self.permission_model.id == pv.permission_id)
+            .join(self.viewmenu_model, self.viewmenu_model.id == pv.view_menu_id)
+            .filter(assoc_permissionview_role.c.role_id.in_(sorted(role_ids)))
+            .all()
+        )
+        return frozenset((view, permission) for view, permission in rows)
+
+    def validate_api_key(self, api_key_string: str):
+        """FAB's check of an API key, acting as our user model (FAB's ApiKey.user is its plain User)."""
+        user = super().validate_api_key(api_key_string)
+        if user is None or isinstance(user, StaffUser):
+            return user
+        user_id = user.id
+        self.session.expunge(user)
+        staff = self.session.get(StaffUser, user_id)
+        g.user = staff
+        return staff
 
 
 def schema_ready() -> bool:

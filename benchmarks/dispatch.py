@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import re
 import resource
 import smtplib
@@ -41,11 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
+from bench_db import database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-ADMIN_URL = os.environ.get("ETJANST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SENDER = "Exempelby kommun <noreply@exempelby.se>"
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
@@ -103,28 +100,6 @@ def smtp_server():
 
 
 # -- the database ----------------------------------------------------------------------------------
-
-
-def _pg(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith("postgresql://") else url
-
-
-@contextmanager
-def database(url: str | None):
-    """A fresh PostgreSQL database (dropped afterwards), or the one given."""
-    if url:
-        yield _pg(url)
-        return
-    name = f"etj_bench_dispatch_{os.getpid()}"
-    admin = sa.create_engine(_pg(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg(str(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def make_app(url: str, port: int, batch_size: int):
@@ -282,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     from shared.db import db
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with database(args.database_url) as url, smtp_server() as (port, ask):
+    with database(args.database_url, label="dispatch") as url, smtp_server() as (port, ask):
         app = make_app(url, port, args.batch_size)
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
@@ -46,10 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from bench_db import database  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-ADMIN_URL = os.environ.get("ETJANST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "benchmark-password"
 N_ESERVICES = 20
 N_HANDLERS = 200
@@ -127,31 +126,6 @@ LAST_NAMES = [
 
 
 # -- the database ----------------------------------------------------------------------------
-
-
-def _pg(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith("postgresql://") else url
-
-
-@contextmanager
-def database(url: str | None, keep: bool):
-    """A fresh PostgreSQL database (dropped afterwards unless keep), or the one given."""
-    if url:
-        yield _pg(url)
-        return
-    name = f"etj_bench_overview_{os.getpid()}"
-    admin = sa.create_engine(_pg(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg(str(make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)))
-    finally:
-        if keep:
-            print(f"Kept the database {name}.")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def migrate(url: str) -> None:
@@ -702,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fill-only", action="store_true")
     args = parser.parse_args(argv)
 
-    with database(args.database_url, args.keep) as url:
+    with database(args.database_url, label="overview", keep=args.keep) as url:
         print(f"Database: {make_url(url).render_as_string(hide_password=True)}")
         engine = sa.create_engine(url)
         with engine.connect() as conn:

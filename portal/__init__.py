@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, render_template, request, session, url_for
+from flask import Flask, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from shared import security_headers
 from shared.app import SUPPORTED_LOCALES, create_core_app
 from shared.forms import html as forms_html
 
@@ -28,7 +29,7 @@ _NO_QUERY_REPEAT = {"auth.callback"}
 
 def create_app(config: type | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """The portal WSGI app."""
-    from portal import limits
+    from portal import limits, outage
     from portal.apply import routes as apply
     from portal.auth import oidc
     from portal.auth import routes as auth
@@ -92,6 +93,7 @@ def create_app(config: type | None = None, overrides: dict[str, Any] | None = No
     for status in (400, 403, 404, 405, 500):
         app.register_error_handler(status, _error(status))
     app.register_error_handler(429, _too_many_requests)
+    outage.init_app(app)  # the database unreachable: 503 with a page that needs no database
     return app
 
 
@@ -140,14 +142,9 @@ def content_security_policy() -> str:
 
 
 def _security_headers(response: Response) -> Response:
+    # The same headers as the back office's (shared.security_headers), with the portal's policy.
+    security_headers.add_headers(response, content_security_policy())
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if "citizen_id" in session and not (request.endpoint or "").endswith("static"):
         # Pages with personal data are not kept by the browser or a proxy.
         headers.setdefault("Cache-Control", "no-store")

@@ -14,6 +14,7 @@ it) and ``dry_run``, and returns the service's ``JobReport``. Every job is idemp
 | mailing_deadlines | every hour | moves cases that did not answer a mailing by its deadline |
 | subtask_reminders | daily 07:00 | reminds the responsible person of a subtask the day before its deadline, and once when overdue |
 | abandoned_tests | every hour | deletes test runs (Testa e-tjänsten) untouched for a day, with their files |
+| export_cleanup | every hour | removes Excel export files past their day; fails exports whose worker died |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from shared.notify.dispatch import dispatch_due
 from shared.services.absences import end_expired_absences
+from shared.services.export import clean_up_exports
 from shared.services.jobs import DEFAULT_LEASE, JobReport
 from shared.services.mailings import run_no_answer_actions
 from shared.services.overdue import mark_overdue_cases
@@ -140,3 +142,13 @@ def subtask_reminders(now: dt.datetime, dry_run: bool = False) -> JobReport:
 )
 def abandoned_tests(now: dt.datetime, dry_run: bool = False) -> JobReport:
     return delete_abandoned_tests(now, dry_run=dry_run)
+
+
+@job(
+    "export_cleanup",
+    "interval",
+    _l("Remove Excel export files past their day, and mark exports whose worker stopped as failed"),
+    hours=1,
+)
+def export_cleanup(now: dt.datetime, dry_run: bool = False) -> JobReport:
+    return clean_up_exports(now, dry_run=dry_run)

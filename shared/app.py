@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import config as config_module
+from shared import log_privacy
 from shared.db import db
 
 babel = Babel()
@@ -72,6 +73,8 @@ def create_core_app(
     # Every entry point answers the same health check (load balancers, monitoring): no
     # login, JSON, 503 when the database fails.
     app.add_url_rule("/healthz", "healthz", healthz)
+    # No personnummer, message text or search query in the logs (issue 9): shared/log_privacy.py.
+    log_privacy.install()
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

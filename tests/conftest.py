@@ -10,6 +10,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 import config
 from shared.db import db
@@ -18,13 +19,31 @@ TEST_DATABASE_URL = os.environ.get("ETJANST_TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if TEST_DATABASE_URL:
-        url = TEST_DATABASE_URL
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'etjanst-test.db'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory):
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'etjanst-test.db'}"
+        return
+    url = TEST_DATABASE_URL
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    # With pytest-xdist each worker gets a database of its own beside the given one, so
+    # that emptying the tables after a test never touches another worker's rows.
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from backoffice.views.case_tools import CaseToolsMixin, _ints
 from backoffice.views.case_words import actor_name, event_details, event_label, subtask_status
 from shared.db import db
 from shared.errors import Invalid
-from shared.services import access, case_queries, cases, pdf, subtasks
+from shared.services import access, case_queries, cases, mailings, pdf, subtasks
 
 
 class CaseView(CaseToolsMixin, CaseMessagesMixin, CaseScreen):
@@ -33,7 +33,13 @@ class CaseView(CaseToolsMixin, CaseMessagesMixin, CaseScreen):
         """Visa ärende: the answers by step, as the applicant gave them."""
         user, case = self.open_case(case_id)
         return self.render_case(
-            "backoffice/case/show.html", user, case, "show", sections=case_queries.answer_sections(case)
+            "backoffice/case/show.html",
+            user,
+            case,
+            "show",
+            sections=case_queries.answer_sections(case),
+            mailings=mailings.case_mailings(case.id),
+            answer_label=mailings.answer_label,
         )
 
     @expose("/<int:case_id>/historik")

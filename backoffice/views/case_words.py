@@ -44,6 +44,8 @@ EVENT_LABELS = {
     "subtask_message": _l("Message in a subtask"),
     "subtask_concluded": _l("Subtask conclusion saved"),
     "subtask_resolved": _l("Subtask resolved"),
+    "mailing_sent": _l("Mailing sent"),
+    "mailing_answered": _l("Mailing answered"),
 }
 
 SUBTASK_STATUS_LABELS = {
@@ -53,8 +55,12 @@ SUBTASK_STATUS_LABELS = {
 }
 
 AUDIT_LABELS = {
+    "api_key_created": _l("Created an API key"),
+    "api_key_revoked": _l("Revoked an API key"),
     "case_viewed": _l("Opened the case"),
     "case_printed": _l("Printed the application (PDF)"),
+    "personnummer_revealed": _l("Showed the personnummer in a list"),
+    "citizen_data_downloaded": _l("The applicant downloaded their data (Mina uppgifter)"),
     "case_submitted": _l("Case submitted"),
     "case_taken": _l("Took the case"),
     "case_taken_over": _l("Took over the case"),
@@ -92,6 +98,9 @@ AUDIT_LABELS = {
     "subtask_message": _l("Message in a subtask"),
     "subtask_concluded": _l("Subtask conclusion saved"),
     "subtask_resolved": _l("Subtask resolved"),
+    "mailing_created": _l("Mailing created"),
+    "mailing_sent": _l("Mailing sent"),
+    "mailing_answered": _l("Mailing answered"),
     # -- core (A): e-services, categories, handler links, statuses, groups --
     "config_eservice_created": _l("E-service created"),
     "config_eservice_changed": _l("E-service settings changed"),
@@ -194,6 +203,15 @@ DETAIL_LABELS = {
     "document_ids": _l("Granted documents"),
     "message_id": _l("Message"),
     "with_case": _l("Resolved when the case was closed"),
+    # Utskick (mailings).
+    "subject": _l("Subject"),
+    "recipients": _l("Recipients"),
+    "skipped": _l("Skipped"),
+    "question": _l("Question"),
+    "no_answer_status": _l("Status when there is no answer"),
+    "mailing_id": _l("Mailing"),
+    # Mina uppgifter (issue 9): the file the applicant downloaded.
+    "format": _l("Format"),
 }
 
 
@@ -258,7 +276,14 @@ def event_details(kind: str, data: Mapping[str, Any] | None, colours: Mapping[st
         text = _("From %(old)s to %(new)s", old=data.get("from_status", ""), new=data.get("to_status", ""))
         if data.get("notified") is False:
             text += " " + _("(the applicant was not notified)")
+        if data.get("no_answer"):
+            text += " " + _("(no answer to a mailing by its last day)")
         return text
+    if kind == "mailing_sent":
+        return str(data.get("subject") or "")
+    if kind == "mailing_answered":
+        answer = _("Yes") if data.get("answer") == "yes" else _("No")
+        return _("%(answer)s to %(subject)s", answer=answer, subject=data.get("subject", ""))
     if kind == "message_sent":
         if data.get("automatic"):
             return _("The status's standard message")

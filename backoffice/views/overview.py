@@ -19,13 +19,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from backoffice.views import case_common
+from backoffice.views import case_common, masking
 from backoffice.views.access import staff_access
 from backoffice.views.case_words import subtask_status
 from shared import clock
 from shared.errors import DomainError, NotAllowed, NotFound
 from shared.models import HandlerDisplay
 from shared.services import bulk, export, overview, preferences, subtasks
+from shared.services import masking as masking_service
 
 TAB_LABELS = {
     "obehandlade": _l("Unhandled"),
@@ -66,6 +67,7 @@ COLOUR_NAMES = {
     "grey": _l("Grey"),
 }
 MY_SUBTASKS = ("can_list", "SubtaskView")
+EXPORT_PAGE = ("can_export", "ExportView")
 # Query arguments the overview keeps in its own links.
 STATE_ARGS = ("tab", "q", "eservice", "status", "colour", "from", "to", "sort", "dir", "page")
 
@@ -114,6 +116,7 @@ class CaseOverviewView(BaseView):
         "bulk_assign": "bulk",
         "bulk_colour": "bulk",
         "bulk_excel": "export",
+        "reveal_personnummer": "list",
     }
 
     # -- helpers -----------------------------------------------------------------------------
@@ -223,6 +226,8 @@ class CaseOverviewView(BaseView):
             manual_add_url=url_for("ManualAddView.index")
             if "ManualAddView.index" in current_app.view_functions
             else None,
+            # Exportera till Excel (F-EXP-1): the export page, for whoever has its permission.
+            export_url=url_for("ExportView.index") if self.appbuilder.sm.has_access(*EXPORT_PAGE) else None,
             show_usernames=settings.show_handler_as == HandlerDisplay.USERNAME,
             # F-SUB-4: Mina deluppgifter above the list, with the parent case.
             my_subtasks=subtasks.my_subtasks(user) if self.appbuilder.sm.has_access(*MY_SUBTASKS) else [],
@@ -364,3 +369,18 @@ class CaseOverviewView(BaseView):
             return send_file(workbook, mimetype=export.XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
         return self._bulk(run)
+
+    # -- Visa personnummer (issue 9): the full numbers of one case in the lists, logged --------
+
+    @expose("/visa-personnummer", methods=["POST"])
+    @staff_access
+    def reveal_personnummer(self):
+        """Reveal one case's personnummer in the lists (this session); 404 for a case the handler cannot see."""
+        case_id = _int(request.form.get("reveal_case"), 0)
+        try:
+            case = masking_service.reveal_personnummer(case_id, actor=g.user)
+        except NotFound:
+            abort(404)
+        masking.remember_revealed(case.id)
+        flash(_("The personnummer in case %(number)s are shown in full.", number=case.number), "info")
+        return redirect(masking.safe_back(request.form.get("next"), url_for(f"{self.endpoint}.index")))

@@ -27,7 +27,17 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
         category_label=_l("Cases"),
         category_icon="fa-folder-open",
     )
+    # Masked personnummer in every list, "Visa personnummer" (issue 9): backoffice/views/masking.py.
+    from backoffice.views import masking
+
+    masking.register(app)
     # -- end of the case overview -----------------------------------------------------------
+
+    # -- Exportera till Excel (F-EXP-1): reached from the overview's tools ------------------
+    from backoffice.views.export import ExportView
+
+    appbuilder.add_view_no_menu(ExportView)
+    # -- end of Exportera till Excel ----------------------------------------------------------
 
     # -- Lägg till ärende (manual add, F-LIST-6) ------------------------------------------
     from backoffice.views.manual_add import ManualAddView
@@ -71,6 +81,32 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
         category_label=_l("Cases"),
     )
     # -- end of Deluppgifter ---------------------------------------------------------------------
+
+    # -- Utskick (F-MAIL-1/2): the mailings, Skapa utskick and each mailing's summary ------------
+    from backoffice.views.mailing import MailingView
+
+    appbuilder.add_view(
+        MailingView,
+        "Mailings",
+        icon="fa-paper-plane",
+        label=_l("Mailings"),
+        category="Cases",
+        category_label=_l("Cases"),
+    )
+    # -- end of Utskick ----------------------------------------------------------------------------
+
+    # -- Statistik (F-STAT-1): per e-service, for handlers and administrators -----------------------
+    from backoffice.views.statistics import StatisticsView
+
+    appbuilder.add_view(
+        StatisticsView,
+        "Statistics",
+        icon="fa-bar-chart",
+        label=_l("Statistics"),
+        category="Cases",
+        category_label=_l("Cases"),
+    )
+    # -- end of Statistik ---------------------------------------------------------------------------
 
     # -- Drift: Utkorg (F-NOT-4) and Schemalagda jobb (F-JOB-5); Admin only -----------------
     from backoffice.views.jobs import JobRunView
@@ -184,6 +220,21 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
         category_icon="fa-wrench",
     )
     # -- end of test mode ------------------------------------------------------------------------
+
+    # -- REST API (F-EXP-2): /api/v1/eservices, /api/v1/cases, the OpenAPI document; API-nycklar --
+    from backoffice.api import register_api
+    from backoffice.views.api_keys import ApiKeysView
+
+    register_api(app, appbuilder)
+    appbuilder.add_view(
+        ApiKeysView,
+        "API keys",
+        icon="fa-key",
+        label=_l("API keys"),
+        category="Security",
+        category_label=_l("Security"),
+    )
+    # -- end of REST API ----------------------------------------------------------------------
 
     # AppBuilder adds its Security menu first; staff expect Start leftmost, then Ärenden.
     items = appbuilder.menu.get_list()

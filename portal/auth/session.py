@@ -15,14 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from itsdangerous import BadSignature
 from werkzeug.wrappers import Response
 
 from shared import clock
 from shared.db import db
 from shared.models import Citizen
+from shared.web_session import IdleAwareSessionInterface
 
 SESSION_KEY = "citizen_id"
 LOGIN_METHOD_KEY = "login_method"
@@ -33,30 +32,6 @@ KEEP_KEYS = ("locale",)
 _HOUSEKEEPING = {LAST_SEEN_KEY, "locale", "csrf_token", "_flashes"}
 # Endpoints whose requests do not count as activity (nor start a session).
 _PASSIVE_ENDPOINTS = {"static", "forms.static", "healthz"}
-# A cookie older than this since it was last written is not read at all (the idle check
-# above is the rule; this only bounds how long a copied cookie is worth anything).
-COOKIE_MAX_AGE = dt.timedelta(hours=12)
-
-
-class PortalSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, read even when older than PERMANENT_SESSION_LIFETIME (up to COOKIE_MAX_AGE).
-
-    Flask's own interface drops a cookie that old without a word; reading it lets
-    ``end_idle_session`` end it on purpose and tell the citizen why.
-    """
-
-    def open_session(self, app: Flask, request: Any) -> Any:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value:
-            return self.session_class()
-        max_age = max(COOKIE_MAX_AGE, app.permanent_session_lifetime)
-        try:
-            return self.session_class(serializer.loads(value, max_age=int(max_age.total_seconds())))
-        except BadSignature:
-            return self.session_class()
 
 
 def safe_local_path(target: str | None, *, host: str | None = None) -> str | None:
@@ -129,7 +104,9 @@ def init_app(app: Flask) -> None:
     form, which may refuse a too large post): every answer, an error page included, knows
     who is logged in.
     """
-    app.session_interface = PortalSessionInterface()
+    # Flask's signed cookie, read even when older than the lifetime: ``end_idle_session`` ends
+    # such a session on purpose and tells the citizen why (shared with the back office).
+    app.session_interface = IdleAwareSessionInterface()
     app.before_request(end_idle_session)
     app.before_request(load_citizen)
     app.after_request(stamp_last_seen)

@@ -8,6 +8,7 @@ shows the page again with the errors and the text the citizen wrote.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -19,14 +20,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.auth.session import citizen_required
 from shared.errors import Invalid, NotAllowed, NotFound
 from shared.forms.html import file_size
-from shared.services import documents, messages, mypages
+from shared.services import citizen_data as held_data
+from shared.services import documents, mailings, messages, mypages
 
 bp = Blueprint("mypages", __name__, url_prefix="/mina-sidor")
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"file_size": file_size}
+    return {
+        "file_size": file_size,
+        "mailing_state": mailings.answer_state,
+        "answer_label": mailings.answer_label,
+        "mailing_shown": mailings.shown_text,
+    }
 
 
 def upload_limits() -> dict[str, Any]:
@@ -74,7 +81,17 @@ def index():
         cases=mypages.cases(g.citizen),
         drafts=mypages.drafts(g.citizen),
         mailings=mypages.awaiting_answer(g.citizen),
+        notices=mypages.notices(g.citizen),
     )
+
+
+@bp.post("/notiser/lasta")
+@citizen_required
+def notices_read():
+    """Markera alla notiser som lästa."""
+    mypages.mark_notices_read(g.citizen)
+    flash(_("All notices are marked as read."), "success")
+    return redirect(url_for("mypages.index", _anchor="notiser"))
 
 
 def _render_case(page: mypages.CasePage, *, body: str = "", errors: dict[str, str] | None = None, status: int = 200):
@@ -181,6 +198,27 @@ def supplement(case_id: int):
     return redirect(url_for("mypages.case", case_id=case_id, _anchor="handlingar"))
 
 
+@bp.post("/utskick/<int:recipient_id>/svar")
+@citizen_required
+def answer_mailing(recipient_id: int):
+    """Svara Ja eller Nej på ett utskick: one click, once, before the last day; then back to the case."""
+    try:
+        recipient = mailings.answer(recipient_id, request.form.get("answer", ""), citizen=g.citizen)
+    except NotFound:
+        abort(404)
+    except (NotAllowed, Invalid) as error:
+        flash(error.message, "error")
+        case_id = request.form.get("case_id", type=int)
+        if case_id is None:
+            return redirect(url_for("mypages.index"))
+        return redirect(url_for("mypages.case", case_id=case_id, _anchor=f"utskick-{recipient_id}"))
+    flash(
+        _("Thank you! You answered %(answer)s.", answer=mailings.answer_label(recipient.answer)),
+        "success",
+    )
+    return redirect(url_for("mypages.case", case_id=recipient.case_id, _anchor=f"utskick-{recipient.id}"))
+
+
 @bp.get("/dokument/<int:document_id>")
 @citizen_required
 def document(document_id: int):
@@ -192,6 +230,34 @@ def document(document_id: int):
     response = send_file(
         handle, mimetype=found.content_type, as_attachment=True, download_name=found.filename, max_age=0
     )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- Mina uppgifter (issue 9): what the municipality holds about the citizen, JSON and PDF ------------
+
+
+@bp.get("/mina-uppgifter")
+@citizen_required
+def citizen_data():
+    """Mina uppgifter: what is held about the citizen, and the two downloads."""
+    return render_template(
+        "portal/mypages/citizen_data.html",
+        citizen=g.citizen,
+        data=held_data.citizen_data(g.citizen),
+        not_included=held_data.not_included_text(),
+    )
+
+
+@bp.get("/mina-uppgifter/<any(json, pdf):fmt>")
+@citizen_required
+def citizen_data_file(fmt: str):
+    """The citizen's data as a file to keep (an attachment, never cached); each download is logged."""
+    filename, mimetype, data = held_data.download(
+        g.citizen, fmt, municipality=current_app.config.get("MUNICIPALITY_NAME") or ""
+    )
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -17,6 +17,7 @@ from werkzeug.security import generate_password_hash
 from shared import clock, roles
 from shared.db import db
 from shared.demo import definitions
+from shared.errors import DomainError
 from shared.models import (
     Absence,
     AssignmentRule,
@@ -526,27 +527,47 @@ def _cases(count: int, eservices: dict[str, EService], citizens: list[Citizen], 
 
 
 def _spread_dates(rng: random.Random) -> None:
-    """Move the demo cases back in time so the overview shows weeks of work, some overdue."""
+    """Move the demo cases back in time so the overview shows weeks of work, some overdue, and the
+    statistics (Statistik) months of it: each case's history spread in order over the days it was
+    handled, closed when its last status change says. At Kulturskolan piano is ever more wanted:
+    its applications are recent, so its queue grows (the seed: kölängden ökar för en kurs)."""
     now = clock.now()
-    rows = db.session.execute(select(Case.id, Case.eservice_id)).all()
+    rows = db.session.execute(select(Case.id, Case.eservice_id, Case.answers, Case.closed_at, Case.due_paused_at)).all()
     due_days = dict(db.session.execute(select(EService.id, EService.due_days)).all())
-    for case_id, eservice_id in rows:
-        shift = dt.timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+    queue_questions = dict(db.session.execute(select(EService.id, EService.queue_question_id)).all())
+    history: dict[int, list[tuple[int, str]]] = {}
+    for event_id, case_id, kind in db.session.execute(
+        select(CaseEvent.id, CaseEvent.case_id, CaseEvent.kind).order_by(CaseEvent.id)
+    ):
+        history.setdefault(case_id, []).append((event_id, kind))
+    for case_id, eservice_id, answers, closed_at, paused_at in rows:
+        queue_question = queue_questions.get(eservice_id)
+        recent = bool(queue_question) and (answers or {}).get(queue_question) == "piano"
+        days = rng.randint(0, 35) if recent else rng.randint(0, 120)
+        shift = dt.timedelta(days=days, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
         submitted = now - shift
-        days = due_days.get(eservice_id)
+        # The handling took from half a day to a month, and never beyond today.
+        span = min(shift, dt.timedelta(hours=rng.randint(12, 30 * 24)))
+        events = history.get(case_id, [])
+        status_changed = submitted
+        for index, (event_id, kind) in enumerate(events):
+            at = submitted + span * (index / max(len(events) - 1, 1))
+            db.session.execute(update(CaseEvent).where(CaseEvent.id == event_id).values(created_at=at))
+            if kind == "status_changed":
+                status_changed = at
+        days_due = due_days.get(eservice_id)
         db.session.execute(
             update(Case)
             .where(Case.id == case_id)
             .values(
                 submitted_at=submitted,
                 created_at=submitted,
-                due_at=submitted + dt.timedelta(days=days) if days else None,
-                status_changed_at=submitted + (shift / 2),
-                updated_at=submitted + (shift / 2),
+                due_at=submitted + dt.timedelta(days=days_due) if days_due else None,
+                status_changed_at=status_changed,
+                updated_at=submitted + span,
+                closed_at=status_changed if closed_at is not None else None,
+                due_paused_at=status_changed if paused_at is not None else None,
             )
-        )
-        db.session.execute(
-            update(CaseEvent).where(CaseEvent.case_id == case_id).values(created_at=submitted + (shift / 3))
         )
     db.session.commit()
 
@@ -581,6 +602,47 @@ def _absence(people: dict[str, StaffUser], groups: dict[str, HandlerGroup]) -> N
         )
 
 
+def _mailing(people: dict[str, StaffUser], eservices: dict[str, EService]) -> None:
+    """F-MAIL-2, to try out: Kulturskolan's yearly queue question ("vill du stå kvar i kön?"), sent by
+    Elin to the applicants in the queue on Mina sidor, a few already answered. Only on the first run."""
+    from shared.models import Mailing
+    from shared.services import mailings
+
+    if db.session.scalar(select(func.count()).select_from(Mailing)):
+        return
+    kulturskolan = eservices["kulturskolan"]
+    in_queue = next((s for s in kulturskolan.status_group.statuses if s.name == "I kö"), None)
+    removed = next((s for s in kulturskolan.status_group.statuses if s.name == "Köplats borttagen"), None)
+    criteria: dict[str, Any] = {"eservice_id": kulturskolan.id}
+    queued = in_queue is not None and db.session.scalar(
+        select(func.count()).select_from(Case).where(Case.status_id == in_queue.id, Case.citizen_id.is_not(None))
+    )
+    if queued:
+        criteria["status_ids"] = [in_queue.id]
+    try:
+        mailing = mailings.create_mailing(
+            mailings.Draft(
+                criteria=criteria,
+                channel="portal",
+                subject="Vill du stå kvar i kön till Kulturskolan?",
+                body="Hej {namn}!\n\nEn gång per år frågar vi alla som står i kö till Kulturskolan om de vill "
+                "behålla sin köplats. Svara Ja eller Nej senast {svara_senast}. Den som inte svarar "
+                "förlorar sin köplats.",
+                question="Vill du behålla din köplats?",
+                answer_days="30",
+                no_answer_status_id=str(removed.id) if removed is not None else "",
+            ),
+            actor=people["elin"],
+        )
+    except DomainError:
+        return  # no case to ask (a demo without Kulturskolan cases)
+    # About half answer (at most five), so the summary shows Ja, Nej and Inte svarat.
+    for index, recipient in enumerate(mailing.recipients[: min(5, (len(mailing.recipients) + 1) // 2)]):
+        citizen = recipient.case.citizen
+        if citizen is not None:
+            mailings.answer(recipient.id, "no" if index == 1 else "yes", citizen=citizen)
+
+
 def seed_demo(*, cases: int = 300) -> str:
     """Create the demo municipality; returns a one-paragraph summary."""
     people = _staff()
@@ -607,6 +669,7 @@ def seed_demo(*, cases: int = 300) -> str:
     if not existing:
         made = _cases(cases, eservices, citizens, people)
     _absence(people, groups)
+    _mailing(people, eservices)
     total = db.session.scalar(select(func.count()).select_from(Case))
     return (
         f"Demo data ready: {len(people)} staff, {len(groups)} groups, {len(eservices)} e-services, "

@@ -28,7 +28,7 @@ from shared.models import (
     StaffUser,
 )
 from shared.notify.render import drop_lines_with, render
-from shared.notify.texts import Audience, audience_of, standard_text
+from shared.notify.texts import Audience, Text, audience_of, standard_text
 
 Assignee = StaffUser | HandlerGroup
 DedupeKey = tuple[str, str, Any]
@@ -186,12 +186,13 @@ def _outbox_row(
     setting: NotificationSetting | None,
     actor: Any,
     extra: Mapping[str, Any],
+    text: Text | None = None,
 ) -> OutboxMessage:
     if addressee.audience == "applicant":
         link = case_link(case, "applicant", message_id=extra.get("message_id"))
     else:
         link = extra.get("handler_link") or case_link(case, "handler")
-    standard = standard_text(event, addressee.audience)
+    standard = text or standard_text(event, addressee.audience)
     own_subject = (setting.subject or "").strip() if setting is not None else ""
     own_body = (setting.body or "").strip() if setting is not None else ""
     if addressee.channel == Channel.SMS:
@@ -261,14 +262,29 @@ def queue_to(
     actor: StaffUser | Citizen | None = None,
     extra: Mapping[str, Any] | None = None,
     dedupe: set[DedupeKey] | None = None,
+    text: Text | None = None,
 ) -> list[OutboxMessage]:
-    """Queue the standard text of an event to given addressees, whatever the settings (e.g. a group mailbox)."""
+    """Queue the standard text of an event (or ``text``: a mailing's own) to given addressees, whatever the settings."""
     event = NotificationEvent(event)
     seen = dedupe if dedupe is not None else set()
     rows: list[OutboxMessage] = []
     for addressee in addressees:
-        rows += _add_once(case, event, addressee, seen, setting=None, actor=actor, extra=dict(extra or {}))
+        rows += _add_once(case, event, addressee, seen, setting=None, actor=actor, extra=dict(extra or {}), text=text)
     return rows
+
+
+def compose(
+    case: Case,
+    event: NotificationEvent | str,
+    addressee: Addressee,
+    *,
+    actor: StaffUser | Citizen | None = None,
+    extra: Mapping[str, Any] | None = None,
+    text: Text | None = None,
+) -> OutboxMessage:
+    """The notification one addressee would get, rendered but not queued (a preview)."""
+    event = NotificationEvent(event)
+    return _outbox_row(case, event, addressee, setting=None, actor=actor, extra=dict(extra or {}), text=text)
 
 
 def leave_out(users: Iterable[StaffUser]) -> set[DedupeKey]:
@@ -281,12 +297,12 @@ def mailbox(address: str, name: str = "") -> Addressee:
     return Addressee("handler", Channel.EMAIL, address, name=name)
 
 
-def _add_once(case, event, addressee, seen, *, setting, actor, extra) -> list[OutboxMessage]:
+def _add_once(case, event, addressee, seen, *, setting, actor, extra, text=None) -> list[OutboxMessage]:
     keys = addressee.keys()
     if not keys or any(key in seen for key in keys):
         return []
     seen.update(keys)
-    row = _outbox_row(case, event, addressee, setting=setting, actor=actor, extra=extra)
+    row = _outbox_row(case, event, addressee, setting=setting, actor=actor, extra=extra, text=text)
     db.session.add(row)
     return [row]
 
@@ -296,6 +312,7 @@ __all__ = [
     "applicant_addressees",
     "audience_of",
     "case_link",
+    "compose",
     "leave_out",
     "mailbox",
     "queue",

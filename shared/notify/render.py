@@ -9,8 +9,9 @@ purpose, since it would evaluate ``{0.__class__}``.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 # The placeholders a builder may use, with what they stand for (shown in the builder).
 PLACEHOLDERS: dict[str, str] = {
@@ -25,12 +26,22 @@ PLACEHOLDERS: dict[str, str] = {
     "kommun": "Kommunens namn",
 }
 
-_KNOWN = re.compile(r"\{(" + "|".join(sorted(PLACEHOLDERS, key=len, reverse=True)) + r")\}")
 _ANY = re.compile(r"\{([^{}\n]*)\}")
 
 
-def render(text: str | None, values: Mapping[str, object]) -> str:
-    """The text with every known placeholder replaced by its value; unknown ones left as written."""
+@functools.cache
+def _known(names: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\{(" + "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True)) + r")\}")
+
+
+_KNOWN = _known(frozenset(PLACEHOLDERS))
+
+
+def render(text: str | None, values: Mapping[str, object], placeholders: Collection[str] = PLACEHOLDERS) -> str:
+    """The text with every known placeholder replaced by its value; unknown ones left as written.
+
+    ``placeholders``: the names known here (a mailing knows one more, {svara_senast}).
+    """
     if not text:
         return ""
 
@@ -41,14 +52,15 @@ def render(text: str | None, values: Mapping[str, object]) -> str:
         value = values[name]
         return "" if value is None else str(value)
 
-    return _KNOWN.sub(replace, text)
+    pattern = _KNOWN if placeholders is PLACEHOLDERS else _known(frozenset(placeholders))
+    return pattern.sub(replace, text)
 
 
-def check_template(text: str | None) -> list[str]:
+def check_template(text: str | None, placeholders: Collection[str] = PLACEHOLDERS) -> list[str]:
     """The placeholders in a text that are not known (e.g. ["{arendenr}"]), each once, in order."""
     unknown: list[str] = []
     for match in _ANY.finditer(text or ""):
-        if match.group(1) not in PLACEHOLDERS and match.group(0) not in unknown:
+        if match.group(1) not in placeholders and match.group(0) not in unknown:
             unknown.append(match.group(0))
     return unknown
 

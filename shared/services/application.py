@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import joinedload
 
 from shared import clock, forms, storage
 from shared.db import db, transactional
@@ -333,7 +334,9 @@ def _require_own_draft(draft: Case | None, applicant: Applicant) -> Case:
 
 def load_draft(draft_id: int, applicant: Applicant) -> Case:
     """The applicant's own unsent application; NotFound for anyone else's, AlreadySubmitted once sent."""
-    return _require_own_draft(db.session.get(Case, draft_id), applicant)
+    # Every step page reads the draft's version (its form) and e-service: loaded with it, in one round trip.
+    options = [joinedload(Case.version), joinedload(Case.eservice)]
+    return _require_own_draft(db.session.get(Case, draft_id, options=options), applicant)
 
 
 def submitted_case(case_id: int, applicant: Applicant) -> Case:

@@ -523,7 +523,15 @@ def _submit_case(
     if draft_id is not None:
         if actor is not None:
             raise access.case_not_found()
-        draft = _own_draft(draft_id, eservice, citizen)
+        try:
+            draft = _own_draft(draft_id, eservice, citizen)
+        except NotFound:
+            # An anonymous double click: this Skicka in waited on the first one's row lock and
+            # now finds the draft sent (no longer an anonymous draft), by this very form.
+            sent = _existing_submission(idempotency_key) if idempotency_key is not None else None
+            if sent is not None and sent.id == draft_id and _same_submitter(sent, eservice_id, citizen, actor):
+                return sent
+            raise
         if draft.is_test:
             raise access.case_not_found()  # a test run is never sent in (Testa e-tjänsten)
         if not draft.is_draft:
@@ -996,7 +1004,8 @@ def set_external_number(case_id: int, value: str | None, *, actor: StaffUser) ->
     """Set the case's number in another system (externt ärendenummer), which the applicant also sees."""
     case = lock_case(case_id)
     access.require(actor, "external_number", case)
-    value = " ".join((value or "").split()) or None
+    # Control characters (NUL above all, which PostgreSQL refuses) have no place in a case number.
+    value = " ".join("".join(ch for ch in (value or "") if ch.isprintable() or ch.isspace()).split()) or None
     if value is not None and len(value) > 100:
         message = _("Enter at most %(max)s characters.", max=100)
         raise Invalid(message, errors={"external_number": message})

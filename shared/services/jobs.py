@@ -40,7 +40,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from shared import clock
+from shared import clock, log_privacy
 from shared.db import db, is_postgresql
 from shared.models import JobLock, JobRun
 
@@ -215,7 +215,8 @@ def _error_text(exc: BaseException) -> str:
     text_ = "".join(traceback.format_exception(exc))
     if len(text_) > _ERROR_MAX:
         text_ = f"{exc.__class__.__name__}: {exc}\n…\n" + text_[-(_ERROR_MAX - 200) :]
-    return text_
+    # Shown in Drift: a database's own error text may quote a personnummer ("Key (personnummer)=(…)").
+    return log_privacy.redact(text_)
 
 
 def _start(name: str, *, now: dt.datetime, dry_run: bool, scheduled_for: dt.datetime | None) -> int | None:

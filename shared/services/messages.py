@@ -28,7 +28,7 @@ from shared.models import (
     StaffUser,
 )
 from shared.services import access, audit, documents, events, users
-from shared.services.cases import _add_assignees, _remove_assignees, _touch, lock_case
+from shared.services.cases import _add_assignees, _remove_assignees, _touch, change_status, lock_case
 
 MAX_BODY = 20000
 Attachment = tuple[str, bytes | BinaryIO, str]  # (file name, bytes or stream, content type)
@@ -240,4 +240,23 @@ def add_note(case_id: int, body: str, *, actor: StaffUser) -> InternalNote:
     return note
 
 
-__all__ = ["add_note", "mark_read", "reply_as_citizen", "send_message"]
+@transactional
+def change_status_and_write(
+    case_id: int,
+    status_id: int,
+    *,
+    actor: StaffUser,
+    notify_applicant: bool = True,
+    resolve_subtasks: bool = False,
+    message: str | None = None,
+) -> Case:
+    """Change the case's status and, when a message is given, write it to the applicant: both or neither."""
+    case = change_status(
+        case_id, status_id, actor=actor, notify_applicant=notify_applicant, resolve_subtasks=resolve_subtasks
+    )
+    if message is not None:
+        send_message(case_id, message, actor=actor)
+    return case
+
+
+__all__ = ["add_note", "change_status_and_write", "mark_read", "reply_as_citizen", "send_message"]

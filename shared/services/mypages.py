@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from shared import clock
@@ -30,6 +30,7 @@ from shared.models import (
     MailingRecipient,
     Message,
     MessageDirection,
+    PortalNotice,
 )
 from shared.services import access, case_queries, messages
 
@@ -137,6 +138,22 @@ def awaiting_answer(citizen: Citizen, *, case_id: int | None = None) -> list[Mai
     return list(db.session.scalars(query).unique())
 
 
+def case_mailings(citizen: Citizen, case_id: int) -> list[MailingRecipient]:
+    """Every mailing sent to the citizen's case, answered or not, with or without a question; newest first."""
+    query = (
+        select(MailingRecipient)
+        .join(MailingRecipient.mailing)
+        .where(
+            MailingRecipient.case_id == case_id,
+            MailingRecipient.case_id.in_(_own_case_ids(citizen)),
+            Mailing.sent_at.is_not(None),
+        )
+        .options(contains_eager(MailingRecipient.mailing), joinedload(MailingRecipient.case))
+        .order_by(Mailing.sent_at.desc(), Mailing.id.desc())
+    )
+    return list(db.session.scalars(query).unique())
+
+
 def own_case(citizen: Citizen | None, case_id: int) -> Case:
     """The citizen's own case or draft; NotFound for anyone else's (or an anonymous one)."""
     case = db.session.get(Case, case_id)
@@ -165,7 +182,7 @@ def case_page(citizen: Citizen, case_id: int, *, focus_message_id: int | None = 
         answers=case_queries.answer_sections(case),
         thread=thread,
         documents=case_queries.case_documents(case.id),
-        mailings=awaiting_answer(citizen, case_id=case.id),
+        mailings=case_mailings(citizen, case.id),
         unread_ids={m.id for m in thread if m.direction == MessageDirection.TO_APPLICANT and m.read_at is None},
         focus_id=focus_message_id,
         message_denial=_denial(citizen, "message", case),
@@ -179,9 +196,42 @@ def _mark_read(citizen: Citizen, message_ids: set[int]) -> None:
         messages.mark_read(message_id, reader=citizen)
 
 
+NOTICES_SHOWN = 10
+
+
+def notices(citizen: Citizen, *, limit: int = NOTICES_SHOWN) -> list[PortalNotice]:
+    """The citizen's latest notices (notifications sent to Mina sidor), unread first, then newest first."""
+    query = (
+        select(PortalNotice)
+        .where(PortalNotice.citizen_id == citizen.id)
+        .order_by(PortalNotice.read_at.is_not(None), PortalNotice.created_at.desc(), PortalNotice.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+@transactional
+def mark_notices_read(citizen: Citizen, *, case_id: int | None = None) -> int:
+    """Mark the citizen's unread notices read (those of one case, or all); how many were unread."""
+    query = update(PortalNotice).where(PortalNotice.citizen_id == citizen.id, PortalNotice.read_at.is_(None))
+    if case_id is not None:
+        query = query.where(PortalNotice.case_id == case_id)
+    return db.session.execute(query.values(read_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+
+
+def _has_unread_notices(citizen: Citizen, case_id: int) -> bool:
+    query = select(PortalNotice.id).where(
+        PortalNotice.citizen_id == citizen.id, PortalNotice.case_id == case_id, PortalNotice.read_at.is_(None)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def read_case(citizen: Citizen, case_id: int, *, focus_message_id: int | None = None) -> CasePage:
-    """Open the case page: the handlers' messages shown are marked read (their senders get a read receipt)."""
+    """Open the case page: the handlers' messages shown and the case's notices are marked read (read receipts)."""
     page = case_page(citizen, case_id, focus_message_id=focus_message_id)
+    if _has_unread_notices(citizen, case_id):
+        mark_notices_read(citizen, case_id=case_id)
+        page = case_page(citizen, case_id, focus_message_id=focus_message_id)
     if not page.unread_ids:
         return page  # nothing to change: no transaction
     _mark_read(citizen, page.unread_ids)
@@ -195,9 +245,12 @@ __all__ = [
     "CasePage",
     "CaseRow",
     "awaiting_answer",
+    "case_mailings",
     "case_page",
     "cases",
     "drafts",
+    "mark_notices_read",
+    "notices",
     "own_case",
     "read_case",
     "unread_counts",

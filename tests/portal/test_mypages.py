@@ -26,6 +26,7 @@ from shared.models import (
     Message,
     MessageDirection,
     NotificationEvent,
+    PortalNotice,
     StatusKind,
 )
 from shared.services import documents, messages
@@ -192,11 +193,12 @@ def test_my_pages_list_the_mailings_that_await_my_answer(portal, client, setup):
     assert "Brödtext för Köplats i kulturskolan." in text
     assert f"Svara senast {(today + dt.timedelta(days=10)).isoformat()}" in text
     assert "Skolskjuts, ärendenummer 4711" in text
-    assert "Det går ännu inte att svara här på Mina sidor." in text
+    assert html.count('value="yes"') == 3  # one Ja/Nej pair per open mailing
 
-    # The case page shows the same mailings for that case.
+    # The case page shows every mailing sent to that case, the answered one with its answer.
     case_text = visible_text(client.get(f"/mina-sidor/arenden/{setup.case.id}").get_data(as_text=True))
-    assert "Köplats i kulturskolan" in case_text and "Redan besvarat" not in case_text
+    assert "Köplats i kulturskolan" in case_text and "Redan besvarat" in case_text
+    assert "Ännu inte skickat" not in case_text and "Olles utskick" not in case_text
 
 
 # -- The case page --------------------------------------------------------------------------
@@ -258,6 +260,57 @@ def test_opening_the_case_marks_the_handlers_messages_read_and_highlights_the_ne
     again = client.get(f"/mina-sidor/arenden/{setup.case.id}").get_data(as_text=True)
     assert "Nytt meddelande" not in visible_text(message_block(again, message.id))
     assert "Inga olästa meddelanden" in visible_text(client.get("/mina-sidor").get_data(as_text=True))
+
+
+def _notice(citizen: Citizen, case: Case | None, subject: str, body: str, minutes_ago: int = 0) -> PortalNotice:
+    notice = PortalNotice(
+        citizen_id=citizen.id,
+        case_id=case.id if case else None,
+        subject=subject,
+        body=body,
+        created_at=clock.now() - dt.timedelta(minutes=minutes_ago),
+    )
+    db.session.add(notice)
+    db.session.commit()
+    return notice
+
+
+def test_notices_sent_to_my_pages_are_shown_and_marked_read(portal, client, setup):
+    other_case = factories.case(setup.world.eservice, citizen=setup.maria, number=4712)
+    db.session.commit()
+    status = _notice(setup.maria, setup.case, "Ärendet har ny status", "Ditt ärende 4711 är nu Beslutat.", 5)
+    other = _notice(setup.maria, other_case, "Nytt meddelande", "Du har fått ett meddelande i ärende 4712.", 1)
+    _notice(setup.olle, setup.olles_case, "Olles notis", "Hemligt för Maria.")
+
+    log_in(client, setup.maria)
+    html = client.get("/mina-sidor").get_data(as_text=True)
+    section = visible_text(re.search(r'<section[^>]*aria-labelledby="notiser".*?</section>', html, flags=re.S).group(0))
+    assert "Ny Nytt meddelande" in section and "Ny Ärendet har ny status" in section
+    assert section.index("Nytt meddelande") < section.index("Ärendet har ny status")  # newest first
+    assert "Ditt ärende 4711 är nu Beslutat." in section and "Olles notis" not in html
+    assert f'href="/mina-sidor/arenden/{setup.case.id}"' in html
+
+    # Opening a case marks that case's notices read, not the others.
+    client.get(f"/mina-sidor/arenden/{setup.case.id}")
+    db.session.expire_all()
+    assert db.session.get(PortalNotice, status.id).read_at is not None
+    assert db.session.get(PortalNotice, other.id).read_at is None
+    section = visible_text(client.get("/mina-sidor").get_data(as_text=True))
+    assert "Ny Ärendet har ny status" not in section and "Ny Nytt meddelande" in section
+
+    # "Markera alla notiser som lästa" marks the rest; the button then goes away.
+    response = client.post("/mina-sidor/notiser/lasta", data={"csrf_token": page_token(client)}, follow_redirects=True)
+    text = visible_text(response.get_data(as_text=True))
+    assert "Alla notiser är markerade som lästa." in text and "Markera alla notiser som lästa" not in text
+    db.session.expire_all()
+    assert db.session.get(PortalNotice, other.id).read_at is not None
+    assert db.session.scalar(select(PortalNotice.read_at).where(PortalNotice.citizen_id == setup.olle.id)) is None
+
+
+def test_no_notices_says_where_they_would_come_from(portal, client, setup):
+    log_in(client, setup.maria)
+    text = visible_text(client.get("/mina-sidor").get_data(as_text=True))
+    assert "Du har inga notiser." in text
 
 
 def test_a_draft_has_no_case_page_but_is_continued(portal, client, setup):

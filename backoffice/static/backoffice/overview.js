@@ -10,7 +10,7 @@
   var why = document.getElementById("bo-bulk-status-why");
   var state = document.getElementById("bo-bulk-state");
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name='case_id']"));
-  var actions = Array.prototype.slice.call(form.querySelectorAll("button[type='submit']"));
+  var actions = Array.prototype.slice.call(form.querySelectorAll("button[type='submit']:not([data-reveal])"));
   var defaultWhy = why ? why.textContent : "";
 
   function checked() {

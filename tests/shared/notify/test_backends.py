@@ -205,14 +205,16 @@ def test_a_phone_number_that_is_none_fails_permanently(number):
         e164(number)
 
 
-def test_the_log_backend_writes_the_sms_to_the_log(ctx, monkeypatch, caplog):
+def test_the_log_backend_notes_the_sms_in_the_log_without_number_or_text(ctx, monkeypatch, caplog):
     monkeypatch.setitem(ctx.config, "SMS_BACKEND", "log")
     row = _row(Channel.SMS, "+46701234567", body="Exempelby: nytt meddelande i ärende 17.")
 
     with caplog.at_level("INFO", logger="etjanst.notify"):
         assert dispatch.dispatch_due().counts["sent"] == 1
 
-    assert "+46701234567" in caplog.text and "nytt meddelande i ärende 17" in caplog.text and row.uuid in caplog.text
+    # Issue 9: no personal data in the logs; the outbox row (Utkorg) keeps the number and the text.
+    assert row.uuid in caplog.text and "39 characters" in caplog.text
+    assert "+46701234567" not in caplog.text and "nytt meddelande" not in caplog.text
 
 
 # -- Mina sidor ------------------------------------------------------------------------------------

@@ -86,7 +86,8 @@ def test_one_column_per_question_with_typed_values(world, skolskjuts):
         "Vårdnadshavare: Namn",
     )  # no column for the info text; equal labels told apart by their step
     assert values[0] == 42 and values[1] == "Inskickat"
-    assert values[2] == dt.datetime(2026, 3, 2, 8, 30)
+    assert values[2] == dt.datetime(2026, 3, 2, 9, 30)  # stored in UTC, shown in Swedish time
+    assert workbook["Skolskjuts v1"]["C2"].number_format == "yyyy-mm-dd hh:mm"
     assert values[3:5] == ("Maria Öljung", "Hanna Berg, Skolskjutsgruppen")
     assert values[5] == "Åsa Öberg"
     assert values[6] == dt.datetime(2026, 8, 15)  # a date cell (openpyxl reads dates back as datetimes)

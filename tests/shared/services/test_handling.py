@@ -252,6 +252,10 @@ def test_external_number(world):
         cases.set_external_number(case.id, "x" * 101, actor=world.hanna)
     with pytest.raises(NotFound):
         cases.set_external_number(case.id, "1", actor=world.builder)
+    # A pasted control character (PostgreSQL refuses NUL in text) is dropped, not stored.
+    cases.set_external_number(case.id, "KS\x00 2026/118\x07", actor=world.hanna)
+    db.session.commit()
+    assert case.external_number == "KS 2026/118"
 
 
 # -- edit answers ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# CI gate: known vulnerabilities in the installed dependencies (pip-audit --strict).
+# CI gate: known vulnerabilities in the locked dependencies (pip-audit --strict).
 #
-# Audits a `pip freeze` of the virtualenv CI has just installed from scratch (the versions
-# that really run), against PyPI's vulnerability data, or OSV's when PyPI's per-version API
-# cannot be reached. --strict: a package that cannot be audited fails the gate too.
+# Audits requirements.lock (the versions `make install` installs, as a constraints file, so
+# the versions that really run), against PyPI's vulnerability data, or OSV's when PyPI's
+# per-version API cannot be reached. --strict: a package that cannot be audited fails the gate too.
 #
 # Where neither service can be reached (a workplace with a partial PyPI mirror and no OSV),
 # pip-audit would report every package as "not found" and check nothing: the gate then says
@@ -50,9 +50,7 @@ if [ -z "$service" ]; then
   exit 0
 fi
 
-freeze="$(mktemp --suffix=.txt)"
-trap 'rm -f "$freeze"' EXIT
-"$BIN/python" -m pip freeze --exclude-editable --disable-pip-version-check >"$freeze"
+lock=requirements.lock
 ignores=()
 if [ -f .ci/pip-audit-ignore.txt ]; then
   while read -r id _rest; do
@@ -60,6 +58,6 @@ if [ -f .ci/pip-audit-ignore.txt ]; then
     ignores+=(--ignore-vuln "$id")
   done <.ci/pip-audit-ignore.txt
 fi
-echo "pip-audit against $service: $(wc -l <"$freeze") pinned packages"
+echo "pip-audit against $service: $(grep -c '==' "$lock") pinned packages in $lock"
 "$BIN/pip-audit" --strict --progress-spinner off --vulnerability-service "$service" --no-deps --disable-pip \
-  -r "$freeze" "${ignores[@]}"
+  -r "$lock" "${ignores[@]}"

@@ -18,6 +18,9 @@ rate-limit settings when it builds its limiter):
 - FAB's login form is rate limited per client address (BACKOFFICE_LOGIN_LIMIT), counted
   in Redis when ETJANST_REDIS_URL is set (shared by every worker), in memory otherwise.
 - Passwords that an administrator sets or a user chooses follow ``password_problem``.
+- FAB's logout is a GET (``/logout/``): one coming from another site (``Sec-Fetch-Site``
+  ``cross-site`` or ``same-site``) does not log out but asks, with a form that POSTs (CSRF
+  token) to the same address; a logout from our own pages (or a typed address) works as before.
 """
 
 from __future__ import annotations
@@ -165,6 +168,35 @@ def stamp_last_seen(response: Response) -> Response:
     return response
 
 
+# -- logout only from our own pages ------------------------------------------------------------
+
+# Sec-Fetch-Site values of a request another site started (a link, an image, a form there).
+_FOREIGN_SITES = {"cross-site", "same-site"}
+
+
+def _logout_endpoint() -> str:
+    return f"{current_app.appbuilder.sm.auth_view.endpoint}.logout"
+
+
+def confirm_foreign_logout() -> str | None:
+    """Before FAB's GET /logout/: another site cannot log staff out, it gets a page that asks."""
+    if request.endpoint != _logout_endpoint() or request.headers.get("Sec-Fetch-Site") not in _FOREIGN_SITES:
+        return None
+    if "_user_id" not in session:
+        return None  # nobody to log out: FAB's logout only leads to the start page
+    if not hasattr(g, "user"):  # before AppBuilder's before_request set it
+        g.user = current_user
+    appbuilder = current_app.appbuilder
+    return render_template(
+        "backoffice/logout_confirm.html", appbuilder=appbuilder, base_template=appbuilder.base_template
+    )
+
+
+def logout_confirmed() -> Response:
+    """POST /logout/ (the confirm page's form; CSRFProtect has checked its token): FAB's logout."""
+    return current_app.view_functions[_logout_endpoint()]()
+
+
 # -- the login's rate limit ----------------------------------------------------------------------
 
 
@@ -263,5 +295,8 @@ def init_app(app: Flask) -> None:
     # an ended session is sent to the login page with why, not refused as a forgery.
     app.before_request_funcs.setdefault(None, []).insert(0, end_idle_session)
     app.after_request(stamp_last_seen)
+    app.before_request(confirm_foreign_logout)
+    # FAB's AuthView has route_base "" and exposes GET /logout/ only: the confirm form posts here.
+    app.add_url_rule("/logout/", "logout_confirmed", logout_confirmed, methods=["POST"])
     security_headers.init_app(app, content_security_policy)
     app.register_error_handler(429, too_many_requests)

@@ -340,3 +340,33 @@ def test_the_login_follows_next_within_the_back_office(client):
     response = post_login(client, "hanna", factories.PASSWORD, query="?next=/arenden/%3Ftab%3Dalla")
     assert response.status_code == 302
     assert response.headers["Location"] == "/arenden/?tab=alla"
+
+
+# -- logout ---------------------------------------------------------------------------------------------
+
+
+def test_another_site_cannot_log_staff_out_it_gets_a_page_that_asks(client):
+    factories.user("hanna")
+    db.session.commit()
+    login(client, "hanna")
+    page = client.get("/logout/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200 and logged_in(client)
+    html = page.get_data(as_text=True)
+    assert "Logga ut?" in text_of(page)
+    assert "En annan webbplats skickade dig hit för att logga ut. Du är fortfarande inloggad." in text_of(page)
+    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', html, flags=re.S)
+    assert form and form.group(1) == "/logout/" and "Logga ut</button>" in form.group(2)
+    # Without the form's token the POST is refused (CSRF), and she stays logged in.
+    assert client.post("/logout/").status_code == 400 and logged_in(client)
+    answer = client.post("/logout/", data={"csrf_token": csrf_token(html)})
+    assert answer.status_code == 302 and not logged_in(client)
+
+
+@pytest.mark.parametrize("fetch_site", [None, "same-origin", "none"])
+def test_logging_out_from_our_own_pages_is_still_one_click(client, fetch_site):
+    factories.user("hanna")
+    db.session.commit()
+    login(client, "hanna")
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    answer = client.get("/logout/", headers=headers)
+    assert answer.status_code == 302 and not logged_in(client)

@@ -178,6 +178,7 @@ def test_excel_columns_and_headings_reach_the_export(builder):
         {"question": "namn", "heading": "Namn"},
     ]
     case = factories.case(eservice)
+    db.session.commit()  # the export reads the cases on a connection of its own (PostgreSQL), as after a request
     workbook = load_workbook(export.export_cases([case.id], actor=handler))
     header = [cell.value for cell in next(workbook.active.iter_rows(max_row=1))]
     assert header[-2:] == ["Skolenhet", "Namn"]

@@ -68,6 +68,7 @@ COLOUR_NAMES = {
 }
 MY_SUBTASKS = ("can_list", "SubtaskView")
 EXPORT_PAGE = ("can_export", "ExportView")
+CREATE_MAILING = ("can_add", "MailingView")
 # Query arguments the overview keeps in its own links.
 STATE_ARGS = ("tab", "q", "eservice", "status", "colour", "from", "to", "sort", "dir", "page")
 
@@ -228,6 +229,7 @@ class CaseOverviewView(BaseView):
             else None,
             # Exportera till Excel (F-EXP-1): the export page, for whoever has its permission.
             export_url=url_for("ExportView.index") if self.appbuilder.sm.has_access(*EXPORT_PAGE) else None,
+            may_mail=self.appbuilder.sm.has_access(*CREATE_MAILING),
             show_usernames=settings.show_handler_as == HandlerDisplay.USERNAME,
             # F-SUB-4: Mina deluppgifter above the list, with the parent case.
             my_subtasks=subtasks.my_subtasks(user) if self.appbuilder.sm.has_access(*MY_SUBTASKS) else [],

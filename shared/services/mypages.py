@@ -196,7 +196,8 @@ def _mark_read(citizen: Citizen, message_ids: set[int]) -> None:
         messages.mark_read(message_id, reader=citizen)
 
 
-NOTICES_SHOWN = 10
+# The latest few: older notices are in the cases themselves (status, messages).
+NOTICES_SHOWN = 5
 
 
 def notices(citizen: Citizen, *, limit: int = NOTICES_SHOWN) -> list[PortalNotice]:

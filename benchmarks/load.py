@@ -13,7 +13,9 @@ Needs the bench extras (``pip install -e ".[bench]"``: locust, py-spy).
    dropped afterwards (--keep keeps it); --reuse uses the database ``etj_bench_load``
    (made and filled the first time, kept) so that later runs skip the filling.
 2. The apps: the portal (portal.wsgi:app) and the back office (backoffice.wsgi:app) each
-   under gunicorn with 2 workers (--workers), on free loopback ports, in the development
+   under gunicorn with 2 workers (--workers) of 4 threads each (--threads; gthread workers, as
+   in production: a request mostly waits on PostgreSQL, and a sync worker would sit idle
+   meanwhile; --threads 1 gives sync workers), on free loopback ports, in the development
    environment (the production config forces Secure cookies, which plain http on loopback
    would not send back) with: rate limits off, FAB_UPDATE_PERMS off, no scheduler in the
    workers, and e-ID login through oidc-provider-mock (a local broker in a process of its
@@ -291,7 +293,7 @@ def gunicorn(
         "gunicorn",
         "-w",
         str(workers),
-        *(["--threads", str(threads)] if threads > 1 else []),
+        *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
         "-b",
         f"127.0.0.1:{port}",
         "--timeout",
@@ -707,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=0, help="users started per second (default: all in 30 s)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default 2)")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers; more: gthread)"
+        "--threads", type=int, default=4, help="threads per gunicorn worker (default 4: gthread; 1: sync workers)"
     )
     parser.add_argument(
         "--warmup", type=parse_duration, default=15, help="a few users first, not counted (default 15s; 0: none)"

@@ -29,6 +29,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import limits
@@ -157,8 +158,8 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
     except NotAllowed as error:
         return _unavailable(error, eservice)
     draft, action = outcome.draft, outcome.action
-    if draft is not None and applicant.anonymous and not draft.is_test:
-        _remember(SESSION_DRAFTS, draft.id)
+    if outcome.draft_id is not None and applicant.anonymous and not outcome.is_test:
+        _remember(SESSION_DRAFTS, outcome.draft_id)
 
     if action in (application.REFRESH, application.REMOVE):
         # Follow-up questions shown (no script) or a file removed: the same step again, without errors.
@@ -183,17 +184,18 @@ def _post_step(eservice: EService, definition: dict[str, Any], draft: Case | Non
             message=outcome.message,
             return_to_summary=return_to_summary,
         )
-    assert draft is not None
-    answers = draft.answers or {}
+    # The way on from the draft as saved (taken before the commit): no second read of the row just written.
+    draft_id, answers = outcome.draft_id, outcome.answers
+    assert draft_id is not None
     if action == application.SAVE:
-        return redirect(url_for("apply.saved", draft_id=draft.id))
+        return redirect(url_for("apply.saved", draft_id=draft_id))
     if action == application.BACK:
         previous = application.previous_step(definition, answers, number)
-        return redirect(url_for("apply.step", draft_id=draft.id, step=previous or number))
+        return redirect(url_for("apply.step", draft_id=draft_id, step=previous or number))
     following = application.next_step(definition, answers, number)
     if following is None or return_to_summary:
-        return redirect(url_for("apply.summary", draft_id=draft.id))
-    return redirect(url_for("apply.step", draft_id=draft.id, step=following))
+        return redirect(url_for("apply.summary", draft_id=draft_id))
+    return redirect(url_for("apply.step", draft_id=draft_id, step=following))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -209,13 +211,17 @@ def _too_large(_error: RequestEntityTooLarge):
     return render_template("portal/apply/unavailable.html", heading=heading, message=message, back_url=back), 413
 
 
-def _own_draft(draft_id: int):
-    """The applicant's draft, or the response to give instead (login, 404, the receipt)."""
+def _own_draft(draft_id: int, *, lock: bool = False):
+    """The applicant's draft, or the response to give instead (login, 404, the receipt).
+
+    ``lock``: for a post that saves or sends it, read with its row locked (application.load_draft), so
+    that the saving finds it locked instead of reading it again.
+    """
     applicant = _applicant()
     if _needs_login(applicant, draft_id):
         return None, _login_redirect()
     try:
-        return application.load_draft(draft_id, applicant), None
+        return application.load_draft(draft_id, applicant, lock=lock), None
     except AlreadySubmitted as error:
         return None, redirect(url_for("apply.receipt", case_id=error.case_id))
     except NotFound:
@@ -246,7 +252,7 @@ def start(slug: str):
 @bp.route("/ansokan/<int:draft_id>/steg/<int:step>", methods=["GET", "POST"])
 def step(draft_id: int, step: int):
     """One step of a saved application; ?fel=1 shows its errors (after a submission that failed)."""
-    draft, response = _own_draft(draft_id)
+    draft, response = _own_draft(draft_id, lock=request.method == "POST")
     if response is not None:
         return response
     definition, answers = draft.version.definition, draft.answers or {}
@@ -369,7 +375,7 @@ def _refused_submission(draft: Case, error: Invalid, contact_email: str):
 @limits.submission
 def summary(draft_id: int):
     """Sammanfattning: every answer with Ändra links; the POST is Skicka in."""
-    draft, response = _own_draft(draft_id)
+    draft, response = _own_draft(draft_id, lock=request.method == "POST")
     if response is not None:
         return response
     if request.method == "GET":
@@ -393,10 +399,12 @@ def summary(draft_id: int):
         return _refused_submission(draft, error, contact_email)
     except NotAllowed as error:
         return _unavailable(error, draft.eservice)
+    # The case's id from its identity: case.id would read the row the commit just expired.
+    case_id = sa_inspect(case).identity[0]
     if applicant.anonymous:
         _forget(SESSION_DRAFTS, draft_id)
-        _remember(SESSION_CASES, case.id)
-    return redirect(url_for("apply.receipt", case_id=case.id))
+        _remember(SESSION_CASES, case_id)
+    return redirect(url_for("apply.receipt", case_id=case_id))
 
 
 @bp.route("/ansokan/<int:draft_id>/ta-bort", methods=["GET", "POST"])

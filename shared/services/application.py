@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from shared import clock, forms, storage
 from shared.db import db, transactional
@@ -114,6 +114,11 @@ class StepOutcome:
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)  # beside the step's fields, as the action asks
     upload_errors: dict[str, str] = field(default_factory=dict)  # files that were not accepted
+    # The draft as saved, taken before the commit: what the page needs next (the way on) without
+    # reading the just-written row again (the commit expires it).
+    draft_id: int | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    is_test: bool = False
 
     @property
     def all_errors(self) -> dict[str, str]:
@@ -332,16 +337,24 @@ def _require_own_draft(draft: Case | None, applicant: Applicant) -> Case:
     return draft
 
 
-def load_draft(draft_id: int, applicant: Applicant) -> Case:
-    """The applicant's own unsent application; NotFound for anyone else's, AlreadySubmitted once sent."""
+def load_draft(draft_id: int, applicant: Applicant, *, lock: bool = False) -> Case:
+    """The applicant's own unsent application; NotFound for anyone else's, AlreadySubmitted once sent.
+
+    ``lock``: with its row locked until commit (cases.lock_case), for a unit of work that saves it; the
+    saving (cases.save_draft) then finds it locked already instead of reading it again.
+    """
     # Every step page reads the draft's version (its form) and e-service: loaded with it, in one round trip.
-    options = [joinedload(Case.version), joinedload(Case.eservice)]
+    # Its handlers (a selectin load by default) are nothing to the applicant: read only if asked for.
+    options = [joinedload(Case.version), joinedload(Case.eservice), lazyload(Case.handlers)]
+    if lock:
+        return _require_own_draft(lock_case(draft_id, options=options, missing=None), applicant)
     return _require_own_draft(db.session.get(Case, draft_id, options=options), applicant)
 
 
 def submitted_case(case_id: int, applicant: Applicant) -> Case:
     """The applicant's own submitted case (receipt, PDF): the citizen's, or the one this anonymous session sent."""
-    case = db.session.get(Case, case_id)
+    # The receipt names the e-service: read with the case; its handlers are nothing to the applicant.
+    case = db.session.get(Case, case_id, options=[joinedload(Case.eservice), lazyload(Case.handlers)])
     if case is None or case.is_draft:
         raise access.case_not_found()
     if applicant.citizen is not None:
@@ -443,7 +456,7 @@ def save_step(
         action = NEXT  # an unknown button, or Spara och fortsätt senare without e-ID: Nästa
     citizen = applicant.citizen
     if draft_id is not None:
-        draft: Case | None = load_draft(draft_id, applicant)
+        draft: Case | None = load_draft(draft_id, applicant, lock=True)
         eservice, version = draft.eservice, draft.version
         if draft.is_test:
             citizen = None  # a test run is nobody's application, even with someone logged in
@@ -518,7 +531,16 @@ def save_step(
         documents.discard_documents([removed])
         db.session.expire(draft, ["documents"])
         audit.record("draft_attachment_removed", citizen=citizen, case=draft, details={"document_id": removed.id})
-    return StepOutcome(draft, action, values, errors, upload_errors)
+    return StepOutcome(
+        draft,
+        action,
+        values,
+        errors,
+        upload_errors,
+        draft_id=draft.id if draft is not None else None,
+        answers=dict(draft.answers or {}) if draft is not None else {},
+        is_test=draft.is_test if draft is not None else False,
+    )
 
 
 def preview_computed(

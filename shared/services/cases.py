@@ -18,6 +18,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.util import identity_key
 
 from shared import clock, forms, notify, storage
 from shared.db import db, is_postgresql, transactional
@@ -58,18 +60,46 @@ _NO = {"false", "nej", "no", "0", "n"}
 # -- helpers (flush, never commit) -------------------------------------------------------
 
 
-def lock_case(case_id: int) -> Case:
-    """Load the case with its row locked until commit (SELECT … FOR UPDATE; SQLite's write lock serialises)."""
+_RAISE = object()
+_LOCKED = "etjanst_locked_cases"  # session.info: the cases locked by the transaction under way
+
+
+def lock_case(case_id: int, *, options: Sequence[Any] = (), missing: Any = _RAISE) -> Case:
+    """Load the case with its row locked until commit (SELECT … FOR UPDATE; SQLite's write lock serialises).
+
+    A case locked earlier in the same transaction is not read again: the lock has kept it
+    as this transaction left it (the portal locks a draft where it loads it, and the saving
+    locks it again). ``options``: loader options for the statement (the handlers, a selectin
+    load by default, are read only when asked for); ``missing``: returned instead of raising
+    NotFound when there is no such case.
+    """
+    session = db.session()  # the scoped session's session of this context
+    transaction = session.get_transaction()
+    locked = session.info.get(_LOCKED)
+    if transaction is not None and locked is not None and locked[0] is transaction and case_id in locked[1]:
+        case = session.identity_map.get(identity_key(Case, case_id))
+        if case is not None:
+            return case
     if not is_postgresql():
         # SQLite ignores FOR UPDATE. A no-op write takes the database's write lock now, so a
         # second taker waits here and then reads the first one's result, instead of both
         # reading "unassigned" and the later one failing with "database is locked".
-        db.session.execute(text("UPDATE cases SET id = id WHERE id = :id"), {"id": case_id})
-    case = db.session.execute(
-        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+        session.execute(text("UPDATE cases SET id = id WHERE id = :id"), {"id": case_id})
+    case = session.execute(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(lazyload(Case.handlers), *options)
+        .with_for_update(of=Case)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
+        if missing is not _RAISE:
+            return missing
         raise access.case_not_found()
+    transaction = session.get_transaction()
+    if locked is None or locked[0] is not transaction:
+        locked = session.info[_LOCKED] = (transaction, set())
+    locked[1].add(case_id)
     return case
 
 

@@ -96,8 +96,12 @@ def _load_case(case_id: int, *, lock: bool = False) -> Case:
 
 
 def _latest(case: Case) -> dt.date | None:
+    """The latest deadline a subtask may have: the case's own, unless that has passed (then none)."""
     local = clock.to_local(case.due_at)
-    return local.date() if local is not None else None
+    if local is None or local.date() < clock.today():
+        # An overdue case still needs its subtasks done; a bound in the past would allow no day at all.
+        return None
+    return local.date()
 
 
 def _responsibles(case: Case, actor: StaffUser) -> list[StaffUser]:

@@ -121,6 +121,15 @@ def test_the_deadline_bounds_are_inclusive(world, case):
     assert make(case, world.hanna, world.olle, days=latest).deadline == clock.to_local(case.due_at).date()
 
 
+def test_an_overdue_case_puts_no_upper_bound_on_the_deadline(world, case):
+    case.due_at = clock.now() - dt.timedelta(days=10)
+    db.session.commit()
+    assert subtasks.subtask_form(case.id, actor=world.hanna).latest is None
+    assert make(case, world.hanna, world.olle, days=14).deadline == clock.today() + dt.timedelta(days=14)
+    with pytest.raises(Invalid):
+        make(case, world.hanna, world.olle, days=-1)
+
+
 def test_every_wrong_field_is_named(world, case, docs):
     other_case = factories.case(world.eservice, citizen=world.citizen, users=[world.hanna])
     db.session.commit()

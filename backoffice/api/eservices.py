@@ -10,17 +10,13 @@ from __future__ import annotations
 from flask import Response
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
-from flask_babel import gettext as _
 from marshmallow import Schema, fields
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backoffice.api.base import READ, EtjanstApi, api_errors, current_staff
-from shared.db import db
-from shared.errors import NotFound
 from shared.forms.structure import iter_questions, label_of
-from shared.models import EService, StaffUser, StatusKind
-from shared.services import overview
+from shared.models import EService, StatusKind
+from shared.services import access
 
 
 class StatusRefSchema(Schema):
@@ -70,12 +66,8 @@ class EServiceResultSchema(Schema):
     result = fields.Nested(EServiceDetailSchema, required=True)
 
 
-def _visible(user: StaffUser):
-    query = select(EService).options(selectinload(EService.versions), selectinload(EService.category))
-    ids = overview.visible_eservice_ids(user)
-    if ids is not None:
-        query = query.where(EService.id.in_(sorted(ids)))
-    return query.order_by(EService.name, EService.id)
+# What the answers show of each e-service, loaded with it (no query per e-service).
+_LOADED = (selectinload(EService.versions), selectinload(EService.category))
 
 
 def _item(eservice: EService) -> dict:
@@ -142,7 +134,7 @@ class EServicesApi(EtjanstApi):
               $ref: '#/components/responses/Forbidden'
         """
         user = current_staff()
-        eservices = list(db.session.scalars(_visible(user)))
+        eservices = access.handled_eservices(user, options=_LOADED)
         body = EServiceListSchema().dump({"count": len(eservices), "result": [_item(e) for e in eservices]})
         return self.response(200, **body)
 
@@ -179,7 +171,5 @@ class EServicesApi(EtjanstApi):
               $ref: '#/components/responses/NotFound'
         """
         user = current_staff()
-        eservice = db.session.scalar(_visible(user).where(EService.id == eservice_id))
-        if eservice is None:
-            raise NotFound(_("The e-service was not found."))
+        eservice = access.handled_eservice(eservice_id, user, options=_LOADED)
         return self.response(200, **EServiceResultSchema().dump({"result": _detail(eservice)}))

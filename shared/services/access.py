@@ -144,12 +144,12 @@ def may_edit_colour_legend(user: StaffUser | None, eservice: EService | None) ->
     return eservice is not None and eservice.id in linked_eservice_ids(user)
 
 
-def handled_eservices(user: StaffUser | None) -> list[EService]:
+def handled_eservices(user: StaffUser | None, *, options: Iterable = ()) -> list[EService]:
     """The e-services whose cases the user works with (administrators: all; handlers: those linked today), by name.
 
     The choices of every screen that starts from an e-service (export, mailings, statistics).
     """
-    query = select(EService).order_by(EService.name, EService.id)
+    query = select(EService).options(*options).order_by(EService.name, EService.id)
     if not is_admin(user):
         linked = linked_eservice_ids(user) if user is not None and user.active else set()
         if not linked:
@@ -158,9 +158,9 @@ def handled_eservices(user: StaffUser | None) -> list[EService]:
     return list(db.session.scalars(query))
 
 
-def handled_eservice(eservice_id: int | None, user: StaffUser | None) -> EService:
+def handled_eservice(eservice_id: int | None, user: StaffUser | None, *, options: Iterable = ()) -> EService:
     """One of the user's handled e-services; NotFound for any other, so a typed id reveals nothing."""
-    eservice = db.session.get(EService, eservice_id) if eservice_id else None
+    eservice = db.session.get(EService, eservice_id, options=list(options)) if eservice_id else None
     if eservice is None or user is None or not user.active:
         raise NotFound(_("The e-service was not found."))
     if not is_admin(user) and eservice.id not in linked_eservice_ids(user):

@@ -18,6 +18,7 @@ def test_a_handler_creates_an_api_key(live, page, screenshot, staff_login):
     staff_login(page, "hanna")
     page.goto(live.admin + "/api-nycklar/")
     assert_accessible(page, context="API-nycklar", include="main")
+    expect(page.locator("main")).to_contain_text("'Authorization: Bearer <nyckel>'")
     page.fill("#key-name", "Diariet")
     with page.expect_navigation():
         page.click("form[action$='/api-nycklar/'] button[type=submit]")

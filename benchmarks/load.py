@@ -57,6 +57,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack, contextmanager
@@ -93,12 +94,7 @@ def _backoffice_app(url: str):
 
 def prepare(url: str, n_cases: int) -> None:
     """Migrations, roles and permissions (once, as `etjanst db upgrade`), and the cases when there are none."""
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        has_schema = conn.execute(text("SELECT to_regclass('public.cases')")).scalar() is not None
-    engine.dispose()
-    if not has_schema:
-        overview.migrate(url)
+    overview.migrate(url)  # creates the schema, or brings a reused database up to date
     from backoffice.security import sync_roles
     from shared.db import db
 
@@ -236,7 +232,16 @@ def _serve_broker(port: int) -> None:
     import werkzeug.serving
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = werkzeug.serving.make_server("127.0.0.1", port, oidc_provider_mock.app(), threaded=True)
+    provider = oidc_provider_mock.app()
+    lock = threading.Lock()
+
+    def one_at_a_time(environ, start_response):
+        # The mock's in-memory state is not thread-safe (a "deque mutated during iteration" 500
+        # when many log in at once): it stands in for an e-ID broker, not under test itself.
+        with lock:
+            return list(provider(environ, start_response))
+
+    server = werkzeug.serving.make_server("127.0.0.1", port, one_at_a_time, threaded=True)
     server.serve_forever()
 
 
@@ -298,6 +303,12 @@ def gunicorn(
         f"127.0.0.1:{port}",
         "--timeout",
         "120",
+        # Idle connections kept longer than a person's pause on a page (gunicorn's default is 2 s): a
+        # connection the server closes just as the client reuses it fails the request ("Remote end
+        # closed connection without response"). Behind a proxy, production sets it above the
+        # proxy's own idle timeout for the same reason (README, Scaling).
+        "--keep-alive",
+        "75",
         "--log-level",
         "warning",
         "--error-logfile",

@@ -86,6 +86,9 @@ def _local(url: str) -> str:
 def _expect(response, status: int | tuple[int, ...], *, location: str | None = None, contains: str | None = None):
     """Mark the response failed unless it has the status (and Location part, and text) a person would see."""
     wanted = (status,) if isinstance(status, int) else status
+    if response.status_code == 0:  # no answer at all: the connection failed (refused, reset, timed out)
+        response.failure(f"HTTP 0, expected {wanted}: {response.error!r}")
+        return False
     if response.status_code not in wanted:
         said = "; ".join(re.sub(r"<[^>]+>", "", e).strip() for e in _FIELD_ERROR.findall(response.text))
         if not said:  # the page's own words (its main part, without the markup)

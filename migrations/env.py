@@ -91,6 +91,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if conf_args.get("include_object") is None:
+            from shared.db import schema_filter
+
+            conf_args["include_object"] = schema_filter(connection.dialect.name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

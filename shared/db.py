@@ -15,7 +15,7 @@ from flask_appbuilder.models.sqla import Model
 from flask_appbuilder.models.sqla.base import SQLA
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["db", "Model", "JSONType", "transactional", "is_postgresql"]
+__all__ = ["db", "Model", "JSONType", "transactional", "is_postgresql", "schema_filter"]
 
 db = SQLA(model_class=Model)
 
@@ -27,6 +27,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def is_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def schema_filter(dialect_name: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for one database: leaves out the model's indexes that
+    another database alone gets (``Index(...).ddl_if(dialect=...)``, e.g. PostgreSQL's
+    trigram indexes), so that comparing the models with SQLite's schema finds no difference."""
+
+    def include(obj: Any, _name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        if only is None or only.dialect is None:
+            return True
+        dialects = (only.dialect,) if isinstance(only.dialect, str) else tuple(only.dialect)
+        return dialect_name in dialects
+
+    return include
 
 
 def transactional(func: F) -> F:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
     exists,
     false,
     func,
@@ -270,11 +271,25 @@ def _person_name(show_handler_as: str) -> ColumnElement[str]:
     return func.coalesce(func.nullif(full, ""), StaffUser.username)
 
 
+def _status_rank() -> ColumnElement[Any]:
+    """The status name's place in alphabetical order, from the case's own status_id.
+
+    Sorting by ``Status.name`` needs the status joined to every visible case before the sort;
+    a rank looked up once from the small status table lets the database sort the case ids
+    alone, straight from an index (ix_case_visible_status), and fetch only the page's rows.
+    Statuses of the same name share a rank, as they share a name.
+    """
+    ranks = db.session.execute(select(Status.id, func.dense_rank().over(order_by=Status.name).label("rank"))).all()
+    if not ranks:
+        return literal(0)
+    return case({status_id: rank for status_id, rank in ranks}, value=Case.status_id, else_=len(ranks) + 1)
+
+
 def _sort_expression(column: str, user: StaffUser, show_handler_as: str) -> ColumnElement[Any]:
     if column == "number":
         return Case.number
     if column == "status":
-        return Status.name
+        return _status_rank()
     if column == "submitted":
         return Case.submitted_at
     if column == "applicant":
@@ -445,13 +460,13 @@ class _Query:
         return {key: int(row._mapping[key] or 0) for key in TABS}
 
     def rows_statement(self, tab: str, sort: str, direction: str, offset: int, limit: int, show_handler_as: str):
-        flagged = exists().where(CaseFlag.case_id == Case.id, CaseFlag.user_id == self.user.id)
-        meaning = (
-            select(ColourLabel.meaning)
-            .where(ColourLabel.eservice_id == Case.eservice_id, ColourLabel.colour == Case.colour)
-            .limit(1)
-            .scalar_subquery()
-        )
+        """The page's rows: first the page's case ids, sorted and cut on the cases table alone
+        (from an index where the sort has one), then everything the rows show for those ids only.
+
+        Joining the e-service, version and status and the flag and colour look-ups before the
+        sort would do them for every visible case (100,000 for a handler of two e-services);
+        done after, they cost 50 look-ups.
+        """
         order = _sort_expression(sort, self.user, show_handler_as)
         order = order.desc() if direction == "desc" else order.asc()
         if sort in NULLABLE_SORTS:
@@ -459,6 +474,20 @@ class _Query:
             # indexed columns: NULLS LAST on a descending sort would stop the index being used.
             order = order.nulls_last()
         tie = Case.id.desc() if direction == "desc" else Case.id.asc()
+        page_ids = select(Case.id).where(*self.where, self.tabs[tab])
+        if sort == "eservice":
+            page_ids = page_ids.join(EService, EService.id == Case.eservice_id)
+        elif sort == "version":
+            page_ids = page_ids.join(EServiceVersion, EServiceVersion.id == Case.version_id)
+        page_ids = page_ids.order_by(order, tie).offset(offset).limit(limit).subquery("page_ids")
+
+        flagged = exists().where(CaseFlag.case_id == Case.id, CaseFlag.user_id == self.user.id)
+        meaning = (
+            select(ColourLabel.meaning)
+            .where(ColourLabel.eservice_id == Case.eservice_id, ColourLabel.colour == Case.colour)
+            .limit(1)
+            .scalar_subquery()
+        )
         return (
             select(
                 Case.id,
@@ -479,14 +508,13 @@ class _Query:
                 Case.due_paused_at,
                 Case.closed_at,
             )
-            .select_from(Case)
+            .select_from(page_ids)
+            .join(Case, Case.id == page_ids.c.id)
             .join(EService, EService.id == Case.eservice_id)
             .join(EServiceVersion, EServiceVersion.id == Case.version_id)
             .join(Status, Status.id == Case.status_id)
-            .where(*self.where, self.tabs[tab])
+            # The page's own order again, on its few rows.
             .order_by(order, tie)
-            .offset(offset)
-            .limit(limit)
         )
 
     def rows(self, tab: str, sort: str, direction: str, offset: int, limit: int, show_handler_as: str) -> list[Row]:

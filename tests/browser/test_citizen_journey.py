@@ -4,8 +4,12 @@ oidc-provider-mock on 127.0.0.1), fill the form with the medical follow-up and a
 save it, resume it on Mina sidor, send it in, get the receipt, open a handler's message from the
 notification's deep link and answer it. axe-core checks each page of the portal on the way.
 
-The shared live server has no e-ID broker configured, so this module serves a portal of its own
-(e-ID login only, as in production) on another free port of 127.0.0.1, for the module.
+The portal is served by the real command, `etjanst serve --no-scheduler`, started as a process of its
+own on a free port of 127.0.0.1 for this module (conftest's ``etjanst_serve``), configured through
+ETJANST_* variables for this worker's test database and with e-ID login only, as in production: the
+broker's settings given, the test login off. The handler's message is sent from the test's process
+into the same database; nothing else here depends on the server's process (no mail is sent: the
+notifications are checked as outbox rows).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import select
 
-import config
 from shared import notify
 from shared.db import db
 from shared.demo import definitions
@@ -37,7 +40,7 @@ from shared.models import (
 from shared.services import cases, messages
 from tests import factories
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import PHONE_VIEWPORT, new_page, serve
+from tests.browser.conftest import PHONE_VIEWPORT, etjanst_serve, new_page
 from tests.oidc_provider import OIDCProvider, oidc_provider  # noqa: F401  (the e-ID broker fixture)
 
 try:
@@ -60,18 +63,19 @@ class EidPortal:
 
 
 @pytest.fixture(scope="module")
-def eid_portal(app, app_overrides: dict, oidc_provider: OIDCProvider) -> Iterator[EidPortal]:  # noqa: F811
-    """The portal with e-ID login through the mock (no test login), served on 127.0.0.1 for this module."""
-    from portal import create_app
+def eid_portal(
+    app,
+    app_overrides: dict,
+    oidc_provider: OIDCProvider,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EidPortal]:
+    """`etjanst serve` with e-ID login through the mock (no test login), on 127.0.0.1 for this module.
 
-    overrides = {
-        **app_overrides,
-        **oidc_provider.portal_settings(),
-        "WTF_CSRF_ENABLED": True,
-        "PORTAL_TEST_LOGIN": False,
-    }
-    portal = create_app(config.get_config("test"), overrides=overrides)
-    with serve(portal, "eid-portal") as url:
+    ``app`` first: the schema is migrated before the command starts.
+    """
+    eid = {f"ETJANST_{name}": value for name, value in oidc_provider.portal_settings().items()}
+    folder = tmp_path_factory.mktemp("eid-serve")
+    with etjanst_serve(app_overrides, folder, ETJANST_PORTAL_TEST_LOGIN="false", **eid) as (url, _process, _log):
         yield EidPortal(url=url)
 
 
@@ -130,7 +134,7 @@ def _log_in_at_broker(page, sub: str) -> None:
 
 
 def _on_live_server(link: str, base: str) -> str:
-    """The notification's link, on the live server's host (PORTAL_URL names the real portal's)."""
+    """The notification's link, on the server's host (the test's process, which queued it, has another PORTAL_URL)."""
     parts, server = urlsplit(link), urlsplit(base)
     return urlunsplit((server.scheme, server.netloc, parts.path, parts.query, parts.fragment))
 

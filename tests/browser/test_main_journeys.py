@@ -12,12 +12,20 @@ tests check it; the page frame has its own test):
 6. The administrator sets an absence with forwarding to the group for Gun.
 
 The citizen and the staff use browser contexts of their own (as two people on two computers).
+
+Both apps are served by the real command, `etjanst serve --no-scheduler`, running as a process of its
+own on a free port of 127.0.0.1 (conftest's ``served``, configured through ETJANST_* variables for
+this worker's test database); the test reads and writes the same database from its own process.
+Nothing here depends on the server's process otherwise: no mail is sent (notifications wait in the
+outbox, which no scheduler dispatches) and the clock is the real one in both processes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+
+import pytest
 
 try:
     from playwright.sync_api import expect
@@ -56,6 +64,12 @@ SUBTASK = "Bedöm trafiksäkerheten på vägen till skolan"
 SUBJECT = "Nytt meddelande i ärende {arendenummer}"
 NEW_QUESTION = "Behöver eleven ledsagare?"
 DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def live(served):
+    """This module's journeys (and its login fixtures) run against the `etjanst serve` process."""
+    return served
 
 
 def _world():

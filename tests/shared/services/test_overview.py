@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from shared import clock
 from shared.db import db
-from shared.models import CaseFlag, EService, StatusKind
+from shared.models import Case, CaseFlag, EService, Status, StatusGroup, StatusKind
 from shared.services import cases as case_service
 from shared.services import overview
 from shared.services.overview import Filters, case_overview, tab_counts
@@ -255,6 +255,50 @@ def test_sort_by_every_column(world, spread):
     assert numbers(case_overview(world.hanna, tab="alla", sort="colour", direction="asc"))[0] == 2
     # An unknown column falls back to the newest first.
     assert case_overview(world.hanna, tab="alla", sort="drop table", direction="sideways").sort == "submitted"
+
+
+def test_status_and_applicant_sorts_page_through_in_one_order(world):
+    """The page's ids are sorted and cut before the rows are joined: pages must still follow one
+    order, statuses of the same name in two status groups side by side, empty applicants last."""
+    other_group = StatusGroup(name="Bygg")
+    other_group.statuses = [
+        Status(name="Inskickat", kind=StatusKind.SUBMITTED, sort_order=1),
+        Status(name="Avslutat", kind=StatusKind.COMPLETED, sort_order=2),
+    ]
+    other = factories.eservice("Bygglov 2", handlers=[world.hanna])
+    other.status_group = other_group
+    db.session.flush()
+    now = clock.now()
+    names = ["Örjan", None, "Åsa", "Adam", None, "Bo", "Ärla"]
+    for n, name in enumerate(names, start=1):
+        factories.case(world.eservice, number=n, applicant_name=name, submitted_at=now - dt.timedelta(hours=n))
+    made = [
+        Case(eservice=other, version=other.published_version, status=other_group.statuses[k], number=10 + k,
+             answers={}, submitted_at=now, due_at=now + dt.timedelta(days=14), applicant_name="Bo")
+        for k in (0, 1)
+    ]  # fmt: skip
+    db.session.add_all(made)
+    factories.case(world.eservice, number=20, status_kind=StatusKind.COMPLETED, applicant_name="Bo")
+    db.session.commit()
+
+    def every_page(sort: str, direction: str) -> list[overview.Row]:
+        rows = []
+        for page in range(1, 6):
+            rows += case_overview(world.hanna, tab="alla", sort=sort, direction=direction, page=page, page_size=2).rows
+        return rows
+
+    for direction in ("asc", "desc"):
+        by_status = every_page("status", direction)
+        assert len(by_status) == 10
+        names_seen = [row.status_name for row in by_status]
+        assert names_seen == sorted(names_seen, reverse=direction == "desc")
+        inskickat = [row.number for row in by_status if row.status_name == "Inskickat"]
+        # Both groups' "Inskickat" together, by id within the name.
+        assert inskickat == sorted(inskickat, reverse=direction == "desc") and 10 in inskickat
+
+        by_applicant = [row.number for row in every_page("applicant", direction)]
+        assert by_applicant[-2:] == ([2, 5] if direction == "asc" else [5, 2])  # no name: last either way
+    assert numbers(case_overview(world.hanna, tab="alla", sort="applicant", direction="asc", page_size=3)) == [4, 6, 10]
 
 
 def test_pages(world):

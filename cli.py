@@ -98,10 +98,12 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
     from werkzeug.serving import run_simple
 
     from portal import create_app as create_portal
+    from shared import heap
 
     portal_app = create_portal()
     backoffice_app = _backoffice_app()
     application = DispatcherMiddleware(portal_app, {"/admin": backoffice_app})
+    heap.settle()
 
     scheduler = None
     if portal_app.config.get("SCHEDULER_IN_PROCESS") and not no_scheduler:

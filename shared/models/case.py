@@ -27,6 +27,8 @@ class CaseChannel(StrEnum):
 
 # The columns the overview's free-text search reads (shared/services/overview.py).
 SEARCHED_COLUMNS = ("applicant_name", "contact_name", "search_text")
+# What the overview's tabs and the access check read of a case, beside ix_case_submitted's keys.
+SUBMITTED_INDEX_INCLUDES = ("eservice_id", "number", "closed_at", "assigned", "due_at", "due_paused_at")
 
 
 class Case(Model):
@@ -37,8 +39,15 @@ class Case(Model):
         sa.Index("ix_case_status_submitted", "status_id", "submitted_at"),
         sa.Index("ix_case_open_assigned", "closed_at", "assigned", "submitted_at"),
         sa.Index("ix_case_due", "due_at"),
-        # Sorting by submission date with a stable tie-break (benchmarks/overview.py).
-        sa.Index("ix_case_submitted", "submitted_at", "id"),
+        # Sorting by submission date with a stable tie-break (benchmarks/overview.py). On
+        # PostgreSQL it also carries what the tabs and the access check ask of each case, so a
+        # page (page 20 too) is found from the index alone, without reading the cases (0006).
+        sa.Index(
+            "ix_case_submitted",
+            "submitted_at",
+            "id",
+            postgresql_include=list(SUBMITTED_INDEX_INCLUDES),
+        ),
         # The Alla count (submitted cases per e-service) and the sort by status: the page's
         # case ids ranked by status straight from the index (migration 0006).
         sa.Index(

@@ -31,6 +31,7 @@ from backoffice.views.users import (
 from shared import roles
 from shared.db import db
 from shared.models import StaffUser
+from shared.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,23 @@ class EtjanstSecurityManager(SecurityManager):
     userstatschartview = None
     # The REST API's login (JWT), rate limited and in Swedish.
     security_api = EtjanstSecurityApi
+
+    def auth_user_db(self, username, password):
+        """FAB's password login (the login page and the API's), each attempt in the audit log.
+
+        Who logged in, when and from which address, and the failed attempts with the name
+        typed (ASVS V7.1: the municipality's Granskningslogg shows them). Every outcome writes
+        one row and commits, so a failure still costs what a success does (FAB evens the
+        password checks out; this keeps it even).
+        """
+        user = super().auth_user_db(username, password)
+        if username:
+            if user is not None:
+                audit.record("staff_login", user=user)
+            else:
+                audit.record("staff_login_failed", details={"username": str(username)[:120]})
+            self.session.commit()
+        return user
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         """FAB's permission check, answered from the roles' permissions read once per request.

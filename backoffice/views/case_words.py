@@ -55,6 +55,8 @@ SUBTASK_STATUS_LABELS = {
 }
 
 AUDIT_LABELS = {
+    "staff_login": _l("Logged in"),
+    "staff_login_failed": _l("Failed login"),
     "api_key_created": _l("Created an API key"),
     "api_key_revoked": _l("Revoked an API key"),
     "case_viewed": _l("Opened the case"),

@@ -8,6 +8,7 @@ display only: on disk a file has a random key (shared.storage).
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 import zipfile
 from typing import BinaryIO
@@ -57,6 +58,11 @@ ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
 }
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
 _TEXT_CONTROLS_OK = {9, 10, 12, 13}  # tab, newline, form feed, carriage return
+# Text that is really a web page, an SVG image or XML: refused, not kept as text/plain. It is served as a
+# plain-text attachment anyway, but the allow-list means text and CSV, and markup is where scripts hide
+# (a browser or viewer that sniffs, a handler who saves it as .html or .svg and opens it).
+_MARKUP_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<[!?/a-z]", re.IGNORECASE)
+_ACTIVE_MARKUP = re.compile(rb"<(?:!doctype\s+html|html|svg|script|iframe|object|embed)[\s/>]", re.IGNORECASE)
 MAX_NAME = 255
 
 
@@ -92,6 +98,10 @@ def _sniff_zip(handle: BinaryIO) -> str | None:
     return None
 
 
+def _is_markup(sample: bytes) -> bool:
+    return bool(_MARKUP_START.match(sample) or _ACTIVE_MARKUP.search(sample))
+
+
 def _looks_like_text(sample: bytes) -> bool:
     if any(byte < 32 and byte not in _TEXT_CONTROLS_OK for byte in sample) or b"\x7f" in sample:
         return False
@@ -125,7 +135,7 @@ def sniff_content_type(handle: BinaryIO, filename: str = "", declared: str = "")
     if head.startswith(b"PK\x03\x04"):
         handle.seek(0)
         return _sniff_zip(handle)
-    if head and _looks_like_text(head):
+    if head and _looks_like_text(head) and not _is_markup(head):
         is_csv = filename.lower().endswith(".csv") or declared.split(";")[0].strip().lower() == CSV
         return CSV if is_csv else TXT
     return None

@@ -48,10 +48,11 @@ def test_the_log_per_case_and_per_user(client):
 
     per_user = client.get("/granskningslogg/?user=hanna")
     rows = _rows(per_user)
-    assert len(rows) == 3  # two cases opened, one status changed
+    assert len(rows) == 4  # her login, two cases opened, one status changed
     assert all("hanna" in row and "olle" not in row for row in rows)
+    assert "Loggade in" in rows[-1]  # oldest last
     numbers = {setup.case.number, setup.open_case.number}
-    assert all(any(str(n) in row for n in numbers) for row in rows)
+    assert all(any(str(n) in row for n in numbers) for row in rows[:-1])
 
     both = client.get(f"/granskningslogg/?case={setup.case.number}&user=hanna")
     assert len(_rows(both)) == 2

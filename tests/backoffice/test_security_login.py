@@ -229,6 +229,35 @@ def test_the_demo_password_still_logs_demo_users_in(client):
     assert logged_in(client)
 
 
+# -- the audit log -----------------------------------------------------------------------------------
+
+
+def test_every_login_attempt_is_in_the_audit_log_and_shown_in_swedish(client):
+    from shared.models import AuditEntry
+
+    factories.user("hanna")
+    admin = factories.admin()
+    db.session.commit()
+    post_login(client, "hanna", "fel-lösenord-123")
+    post_login(client, "ingen-sadan", factories.PASSWORD)
+    assert post_login(client, "hanna", factories.PASSWORD).status_code == 302
+    rows = db.session.execute(
+        sa.select(AuditEntry.action, AuditEntry.username, AuditEntry.details, AuditEntry.ip).order_by(AuditEntry.id)
+    ).all()
+    attempts = [(r.action, r.username, r.details.get("username")) for r in rows if "login" in r.action]
+    assert attempts == [
+        ("staff_login_failed", None, "hanna"),
+        ("staff_login_failed", None, "ingen-sadan"),
+        ("staff_login", "hanna", None),
+    ]
+    assert all(r.ip for r in rows if "login" in r.action)
+
+    client.get("/logout/")
+    assert post_login(client, admin.username, factories.PASSWORD).status_code == 302
+    page = text_of(client.get("/granskningslogg/"))
+    assert "Misslyckad inloggning" in page and "Loggade in" in page
+
+
 # -- the idle timeout -------------------------------------------------------------------------------
 
 

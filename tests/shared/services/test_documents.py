@@ -97,6 +97,14 @@ def test_files_follow_the_transaction(ctx):
         ("Hej, åäö\n".encode(), "a.txt", documents.TXT),
         ("namn;skola\nKalle;Alne\n".encode("cp1252"), "elever.csv", documents.CSV),
         (b"MZ\x90\x00" + b"\x00" * 60, "a.pdf", None),  # a Windows program named .pdf
+        # Markup is not text: web pages, SVG and XML are refused whatever their name.
+        (b"<!DOCTYPE html><html><script>alert(1)</script></html>", "sida.html", None),
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "bild.svg", None),
+        (b'\xef\xbb\xbf\n  <?xml version="1.0"?><svg/>', "bild.txt", None),
+        (b"  <html><body>Intyg</body></html>", "intyg.pdf", None),
+        (b"Hej!\n<script>alert(1)</script>\n", "hej.txt", None),
+        ("Jag <3 skolan; 2 < 3, åäö och <ej ifyllt>\n".encode(), "a.txt", documents.TXT),  # a < is no markup
+        (factories.PDF_BYTES + b"<html><script>1</script></html>", "a.pdf", documents.PDF),  # a PDF all the same
         (DOCM, "a.docx", None),  # macros
         (zip_bytes({"a.txt": b"x"}), "a.docx", None),  # a plain zip
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "a.doc", None),  # old Office

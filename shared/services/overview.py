@@ -4,7 +4,8 @@ Everything here is built on ``access.visible_cases(user)``: a list, a count or a
 never reaches a case the user may not see. A page costs a fixed number of SQL statements
 whatever its size: the user's handler links (inside ``visible_cases``), one statement for
 all six tab counts, one for the page's rows (with e-service, version, status, flag and
-colour meaning joined in) and one for the handlers of the page's cases.
+colour meaning joined in) and one for the handlers of the page's cases; sorted by status,
+one more (the status names' order).
 """
 
 from __future__ import annotations

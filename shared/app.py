@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, jsonify, request, send_file, session
 from flask_babel import Babel
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -73,6 +73,10 @@ def create_core_app(
     # Every entry point answers the same health check (load balancers, monitoring): no
     # login, JSON, 503 when the database fails.
     app.add_url_rule("/healthz", "healthz", healthz)
+    # The tab's icon, served by the app itself (no CDN); /favicon.ico for browsers that ask
+    # there before reading the page's <link rel="icon">.
+    app.add_url_rule("/favicon.svg", "favicon", favicon)
+    app.add_url_rule("/favicon.ico", "favicon_ico", favicon)
     # No personnummer, message text or search query in the logs (issue 9): shared/log_privacy.py.
     log_privacy.install()
     if not app.debug and not app.testing:
@@ -88,6 +92,14 @@ def database_status() -> dict[str, Any]:
     except Exception as exc:  # the health check must answer, whatever broke
         db.session.rollback()
         return {"database": "error", "error": exc.__class__.__name__}
+
+
+FAVICON = config_module.BASE_DIR / "shared" / "static" / "favicon.svg"
+
+
+def favicon():
+    """The Etjänst icon (an SVG of our own), cached for a day."""
+    return send_file(FAVICON, mimetype="image/svg+xml", max_age=86400)
 
 
 def healthz():

@@ -33,6 +33,15 @@ def test_healthz_reports_the_database(client):
     assert response.json["database"] == "ok"
 
 
+def test_the_tab_icon_is_our_own_and_every_page_links_it(client):
+    login_page = client.get("/login/").get_data(as_text=True)
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in login_page
+    for path in ("/favicon.svg", "/favicon.ico"):
+        icon = client.get(path)
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml", path
+        assert icon.data.startswith(b"<svg") and icon.cache_control.max_age == 86400
+
+
 def test_anonymous_visitor_is_sent_to_the_login_page(client):
     response = client.get("/")
     assert response.status_code == 302

@@ -21,6 +21,13 @@ def test_healthz_reports_the_database(client):
     assert response.json["database"] == "ok"
 
 
+def test_the_tab_icon_is_served_by_the_portal_and_linked(client):
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in client.get("/").get_data(as_text=True)
+    for path in ("/favicon.svg", "/favicon.ico"):
+        icon = client.get(path)
+        assert (icon.status_code, icon.mimetype) == (200, "image/svg+xml"), path
+
+
 def test_start_page_lists_enabled_eservices_by_category(portal, client):
     school = Category(name="Skola och förskola", sort_order=1)
     safety = Category(name="Trygghet och omsorg", sort_order=2)

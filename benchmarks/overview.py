@@ -49,6 +49,8 @@ from bench_db import database  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from shared.models.case import SEARCHED_COLUMNS  # noqa: E402
+
 PASSWORD = "benchmark-password"
 N_ESERVICES = 20
 N_HANDLERS = 200
@@ -128,8 +130,8 @@ LAST_NAMES = [
 # -- the database ----------------------------------------------------------------------------
 
 
-# Migration 0006's trigram indexes (the overview's free-text search), by name.
-SEARCH_INDEXES = {f"ix_case_{column}_trgm": column for column in ("applicant_name", "contact_name", "search_text")}
+# Migration 0006's trigram indexes (the overview's free-text search), by name: those the model declares.
+SEARCH_INDEXES = {f"ix_case_{column}_trgm": column for column in SEARCHED_COLUMNS}
 
 
 def migrate(url: str) -> None:

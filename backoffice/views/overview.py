@@ -203,7 +203,7 @@ class CaseOverviewView(BaseView):
             return url(sort=column, dir=direction, page=None)
 
         self.update_redirect()
-        eservice_ids = overview.visible_eservice_ids(user)
+        eservice_ids = result.eservice_ids  # read with the list's own access check
         return self.render_template(
             "backoffice/overview/index.html",
             title=_("Cases"),

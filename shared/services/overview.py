@@ -367,6 +367,9 @@ class Overview:
     total: int
     counts: dict[str, int]
     rows: list[Row]
+    # The e-services whose cases the user may see (None: an administrator, every one), as
+    # visible_eservice_ids gives them: for the filters and bulk actions beside the list.
+    eservice_ids: set[int] | None = None
 
     @property
     def pages(self) -> int:
@@ -388,8 +391,11 @@ class _Query:
         self.user = user
         self.filters = filters
         self.now = now or clock.now()
-        # visible_cases looks up the user's handler links once; its WHERE is reused below.
-        visible = access.visible_cases(user)
+        # The user's handler links, read once: for visible_cases (whose WHERE is reused below) and
+        # for the e-services the page's filters and bulk actions offer.
+        links = None if access.is_admin(user) else access.handler_links(user)
+        self.eservice_ids = None if links is None else {eservice_id for eservice_id, _restricted in links}
+        visible = access.visible_cases(user, links=links)
         narrowed = filter_conditions(filters)
         self.filtered = bool(narrowed)
         self.where = [visible.whereclause, *narrowed]
@@ -628,6 +634,7 @@ def case_overview(
         total=total,
         counts=counts,
         rows=rows,
+        eservice_ids=query.eservice_ids,
     )
 
 

@@ -136,8 +136,11 @@ class Case(Model):
     citizen: Mapped[Citizen | None] = relationship("Citizen")
     submitted_by: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[submitted_by_id])
     updated_by: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[updated_by_id])
+    # Read when asked for (one statement for the case): most pages that load a case never
+    # show its handlers (the portal's, the locked case of an action). A list that shows them
+    # reads them in one go: the overview (attach_handlers), the API (selectinload).
     handlers: Mapped[list[CaseHandler]] = relationship(
-        "CaseHandler", back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+        "CaseHandler", back_populates="case", cascade="all, delete-orphan"
     )
     events: Mapped[list[CaseEvent]] = relationship(
         "CaseEvent", back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan", passive_deletes=True

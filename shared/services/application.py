@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload
 
 from shared import clock, forms, storage
 from shared.db import db, transactional
@@ -344,8 +344,7 @@ def load_draft(draft_id: int, applicant: Applicant, *, lock: bool = False) -> Ca
     saving (cases.save_draft) then finds it locked already instead of reading it again.
     """
     # Every step page reads the draft's version (its form) and e-service: loaded with it, in one round trip.
-    # Its handlers (a selectin load by default) are nothing to the applicant: read only if asked for.
-    options = [joinedload(Case.version), joinedload(Case.eservice), lazyload(Case.handlers)]
+    options = [joinedload(Case.version), joinedload(Case.eservice)]
     if lock:
         return _require_own_draft(lock_case(draft_id, options=options, missing=None), applicant)
     return _require_own_draft(db.session.get(Case, draft_id, options=options), applicant)
@@ -353,8 +352,8 @@ def load_draft(draft_id: int, applicant: Applicant, *, lock: bool = False) -> Ca
 
 def submitted_case(case_id: int, applicant: Applicant) -> Case:
     """The applicant's own submitted case (receipt, PDF): the citizen's, or the one this anonymous session sent."""
-    # The receipt names the e-service: read with the case; its handlers are nothing to the applicant.
-    case = db.session.get(Case, case_id, options=[joinedload(Case.eservice), lazyload(Case.handlers)])
+    # The receipt names the e-service: read with the case.
+    case = db.session.get(Case, case_id, options=[joinedload(Case.eservice)])
     if case is None or case.is_draft:
         raise access.case_not_found()
     if applicant.citizen is not None:

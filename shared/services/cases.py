@@ -18,7 +18,6 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.util import identity_key
 
 from shared import clock, forms, notify, storage
@@ -69,9 +68,8 @@ def lock_case(case_id: int, *, options: Sequence[Any] = (), missing: Any = _RAIS
 
     A case locked earlier in the same transaction is not read again: the lock has kept it
     as this transaction left it (the portal locks a draft where it loads it, and the saving
-    locks it again). ``options``: loader options for the statement (the handlers, a selectin
-    load by default, are read only when asked for); ``missing``: returned instead of raising
-    NotFound when there is no such case.
+    locks it again). ``options``: loader options for the statement; ``missing``: returned
+    instead of raising NotFound when there is no such case.
     """
     session = db.session()  # the scoped session's session of this context
     transaction = session.get_transaction()
@@ -88,7 +86,7 @@ def lock_case(case_id: int, *, options: Sequence[Any] = (), missing: Any = _RAIS
     case = session.execute(
         select(Case)
         .where(Case.id == case_id)
-        .options(lazyload(Case.handlers), *options)
+        .options(*options)
         .with_for_update(of=Case)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from shared import clock
 from shared.db import db, transactional
@@ -78,7 +78,7 @@ def drafts(citizen: Citizen) -> list[Case]:
     """The citizen's saved, not yet submitted applications (Sparat), last saved first."""
     query = (
         access.citizen_cases(citizen, drafts=True)
-        .options(joinedload(Case.eservice), lazyload(Case.handlers))  # the handlers are not shown here
+        .options(joinedload(Case.eservice))
         .order_by(None)
         .order_by(Case.updated_at.desc(), Case.id.desc())
     )
@@ -103,9 +103,7 @@ def unread_counts(case_ids: list[int]) -> dict[int, int]:
 
 def cases(citizen: Citizen) -> list[CaseRow]:
     """The citizen's submitted cases, newest first, each with its count of unread messages."""
-    # The handlers are not shown here: not read (a selectin load by default).
-    options = [joinedload(Case.eservice), joinedload(Case.status), lazyload(Case.handlers)]
-    query = access.citizen_cases(citizen, drafts=False).options(*options)
+    query = access.citizen_cases(citizen, drafts=False).options(joinedload(Case.eservice), joinedload(Case.status))
     found = list(db.session.scalars(query).unique())
     unread = unread_counts([case.id for case in found])
     return [CaseRow(case, unread.get(case.id, 0)) for case in found]
@@ -159,8 +157,7 @@ def case_mailings(citizen: Citizen, case_id: int) -> list[MailingRecipient]:
 def own_case(citizen: Citizen | None, case_id: int) -> Case:
     """The citizen's own case or draft; NotFound for anyone else's (or an anonymous one)."""
     # The case page shows its form (version), e-service and status: read with it in one round trip.
-    # Its handlers (a selectin load by default) are not shown to the applicant: read only if asked for.
-    options = [joinedload(Case.version), joinedload(Case.eservice), joinedload(Case.status), lazyload(Case.handlers)]
+    options = [joinedload(Case.version), joinedload(Case.eservice), joinedload(Case.status)]
     case = db.session.get(Case, case_id, options=options)
     access.require_citizen(citizen, "view", case)
     assert case is not None

@@ -55,6 +55,7 @@ SUBTASK_STATUS_LABELS = {
 }
 
 AUDIT_LABELS = {
+    "citizen_logged_in": _l("The applicant logged in"),
     "staff_login": _l("Logged in"),
     "staff_login_failed": _l("Failed login"),
     "api_key_created": _l("Created an API key"),
@@ -164,6 +165,8 @@ AUDIT_LABELS = {
 
 # How the audit log's detail keys read (the keys the case services record).
 DETAIL_LABELS = {
+    "username": _l("Username"),
+    "method": _l("Login method"),
     "from": _l("From"),
     "to": _l("To"),
     "notify_applicant": _l("Applicant notified"),

@@ -256,6 +256,7 @@ def test_every_login_attempt_is_in_the_audit_log_and_shown_in_swedish(client):
     assert post_login(client, admin.username, factories.PASSWORD).status_code == 302
     page = text_of(client.get("/granskningslogg/"))
     assert "Misslyckad inloggning" in page and "Loggade in" in page
+    assert "Användarnamn ingen-sadan" in page  # the detail named in Swedish
 
 
 # -- the idle timeout -------------------------------------------------------------------------------
